@@ -1,0 +1,1 @@
+"""Adapters from real formats into bundles (pure Python, no Dagster)."""

@@ -1,0 +1,1 @@
+"""Per-job assets, by stage."""

@@ -1,0 +1,44 @@
+"""The validated bundle: read from the uploads location, checked against the contract."""
+
+from dagster import AssetExecutionContext, Failure, MetadataValue, asset
+
+from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, job_ids
+from wessley_dagster.domain.bundle import Bundle, BundleError, read_bundle
+from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.resources.storage import UploadsResource
+
+
+@asset(
+    partitions_def=ingestion_partitions,
+    io_manager_key=ARTIFACTS_IO,
+    retry_policy=BACKEND_RETRY,
+    group_name="ingest",
+    kinds={"python"},
+)
+def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: MetadataResource) -> Bundle:
+    """The upload `<project>/<job>/` validated into typed models; bad input fails with file, place and problem."""
+    project_id, job_id = job_ids(context)
+    store = uploads.object_store()
+    try:
+        result = read_bundle(
+            lambda name: store.get(f"{project_id}/{job_id}/{name}"), expected_key=context.partition_key
+        )
+    except BundleError as exc:
+        # Not retried: the same bytes fail the same way. Nothing downstream runs or writes.
+        raise Failure(
+            description=f"invalid bundle {context.partition_key}: {exc}",
+            metadata={"file": exc.file, "where": exc.where, "problem": exc.problem},
+            allow_retries=False,
+        ) from exc
+    metadata.store.register_job(result.manifest, status="running", stage="bundle")
+    metadata.store.set_stage(project_id, job_id, "bundle", 10, run_id=context.run_id)
+    context.add_output_metadata(
+        {
+            "text_spans": len(result.text_spans),
+            "components": len(result.components),
+            "nets": len(result.netlist.nets),
+            "vehicle": MetadataValue.json(result.manifest.vehicle.model_dump(mode="json")),
+        }
+    )
+    return result

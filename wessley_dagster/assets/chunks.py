@@ -1,0 +1,76 @@
+"""Chunks of text, components, nets and pages, and their embeddings (cached by model and text)."""
+
+from dagster import AssetExecutionContext, asset
+from pydantic import BaseModel
+
+from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, job_ids
+from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
+from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk, build_chunks
+from wessley_dagster.domain.embedders import embed_cached
+from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.resources.embeddings import EmbeddingsResource
+from wessley_dagster.resources.metadata import MetadataResource
+
+
+class Embeddings(BaseModel):
+    model: str
+    dimension: int
+    chunk_ids: list[str]
+    vectors: list[list[float]]
+
+
+@asset(
+    partitions_def=ingestion_partitions,
+    io_manager_key=ARTIFACTS_IO,
+    group_name="index",
+    code_version=CHUNKER_VERSION,
+)
+def chunks(
+    context: AssetExecutionContext,
+    bundle: Bundle,
+    text_spans: list[TextSpan],
+    components: list[Component],
+    netlist: Netlist,
+    metadata: MetadataResource,
+) -> list[Chunk]:
+    """Page-aware overlapping text windows plus one description per component, net and page."""
+    parts = bundle.model_copy(update={"text_spans": text_spans, "components": components, "netlist": netlist})
+    result = build_chunks(parts)
+    metadata.store.set_stage(*job_ids(context), "chunks", 40)
+    by_type: dict[str, int] = {}
+    for chunk in result:
+        by_type[chunk.chunk_type] = by_type.get(chunk.chunk_type, 0) + 1
+    context.add_output_metadata({"count": len(result), "chunker_version": CHUNKER_VERSION, **by_type})
+    return result
+
+
+@asset(
+    partitions_def=ingestion_partitions,
+    io_manager_key=ARTIFACTS_IO,
+    group_name="index",
+    retry_policy=BACKEND_RETRY,
+)
+def embeddings(
+    context: AssetExecutionContext,
+    chunks: list[Chunk],
+    embeddings_model: EmbeddingsResource,
+    metadata: MetadataResource,
+) -> Embeddings:
+    """One vector per chunk; an unchanged chunk text is never embedded twice for the same model."""
+    embedder = embeddings_model.embedder()
+    vectors, fresh = embed_cached(embedder, [c.text for c in chunks], metadata.store)
+    metadata.store.set_stage(*job_ids(context), "embeddings", 60)
+    context.add_output_metadata(
+        {
+            "model": embedder.model,
+            "dimension": embedder.dimension,
+            "embedded": fresh,
+            "cached": len(chunks) - fresh,
+        }
+    )
+    return Embeddings(
+        model=embedder.model,
+        dimension=embedder.dimension,
+        chunk_ids=[c.chunk_id for c in chunks],
+        vectors=vectors,
+    )

@@ -1,0 +1,15 @@
+"""What every per-job asset shares: its partition, its retry policy, its project/job ids."""
+
+from dagster import AssetExecutionContext, Backoff, Jitter, RetryPolicy
+
+from wessley_dagster.domain.bundle import split_partition_key
+
+# A backend that is configured but down fails the step after these retries, never silently.
+BACKEND_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+
+ARTIFACTS_IO = "artifacts_io_manager"
+EMBEDDED_VECTORS_POOL = "embedded_vectors"  # Qdrant Edge: one writer process at a time
+
+
+def job_ids(context: AssetExecutionContext) -> tuple[str, str]:
+    return split_partition_key(context.partition_key)

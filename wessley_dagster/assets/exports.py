@@ -1,0 +1,32 @@
+"""Export artifacts: JSON, NDJSON and GraphML under `<project>/<job>/exports/`."""
+
+from dagster import AssetExecutionContext, asset
+
+from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, job_ids
+from wessley_dagster.domain.bundle import DEBUG_OVERLAY, Bundle
+from wessley_dagster.domain.chunking import Chunk
+from wessley_dagster.domain.exports import ExportFile, build_exports
+from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.resources.storage import UploadsResource
+
+
+@asset(
+    partitions_def=ingestion_partitions,
+    io_manager_key=ARTIFACTS_IO,
+    group_name="export",
+    retry_policy=BACKEND_RETRY,
+)
+def exports(
+    context: AssetExecutionContext,
+    bundle: Bundle,
+    chunks: list[Chunk],
+    uploads: UploadsResource,
+    metadata: MetadataResource,
+) -> list[ExportFile]:
+    """bundle.json, text_spans.ndjson, chunks.ndjson, graph.graphml and the debug overlay if uploaded."""
+    project_id, job_id = job_ids(context)
+    overlay = uploads.object_store().get(f"{project_id}/{job_id}/{DEBUG_OVERLAY}") if bundle.has_debug_overlay else None
+    files = build_exports(bundle, chunks, overlay)
+    metadata.store.set_stage(project_id, job_id, "exports", 90)
+    return files

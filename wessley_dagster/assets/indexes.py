@@ -1,0 +1,74 @@
+"""The two indexes: vector points in Qdrant and the schematic graph in Neo4j/ArcadeDB."""
+
+from dagster import AssetExecutionContext, asset
+
+from wessley_dagster.assets.chunks import Embeddings
+from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, job_ids
+from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
+from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk
+from wessley_dagster.domain.graph_model import GraphPayload, bundle_to_graph
+from wessley_dagster.io_managers.vectors import VectorBatch
+from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.stores.vectors import VectorPoint, point_id
+
+
+@asset(
+    partitions_def=ingestion_partitions,
+    io_manager_key="vector_io_manager",
+    group_name="index",
+    retry_policy=BACKEND_RETRY,
+    pool=EMBEDDED_VECTORS_POOL,
+    kinds={"qdrant"},
+)
+def vector_index(
+    context: AssetExecutionContext,
+    bundle: Bundle,
+    chunks: list[Chunk],
+    embeddings: Embeddings,
+    metadata: MetadataResource,
+) -> VectorBatch:
+    """Chunk vectors with their payload, filtered by project (tenant) at query time."""
+    project_id, job_id = job_ids(context)
+    vehicle = bundle.manifest.vehicle
+    if embeddings.chunk_ids != [c.chunk_id for c in chunks]:
+        raise ValueError("embeddings are stale for these chunks: re-materialize embeddings")
+    points = [
+        VectorPoint(
+            id=point_id(project_id, job_id, chunk.chunk_id),
+            vector=vector,
+            payload={
+                **chunk.model_dump(mode="json"),
+                "project_id": project_id,
+                "job_id": job_id,
+                "vehicle": f"{vehicle.year} {vehicle.make} {vehicle.model}",
+                "chunker_version": CHUNKER_VERSION,
+                "embedding_model": embeddings.model,
+            },
+        )
+        for chunk, vector in zip(chunks, embeddings.vectors, strict=True)
+    ]
+    metadata.store.set_stage(project_id, job_id, "vector_index", 75)
+    context.add_output_metadata({"chunker_version": CHUNKER_VERSION, "embedding_model": embeddings.model})
+    return VectorBatch(project_id=project_id, job_id=job_id, dimension=embeddings.dimension, points=points)
+
+
+@asset(
+    partitions_def=ingestion_partitions,
+    io_manager_key="graph_io_manager",
+    group_name="index",
+    retry_policy=BACKEND_RETRY,
+    kinds={"neo4j"},
+)
+def schematic_graph(
+    context: AssetExecutionContext,
+    bundle: Bundle,
+    text_spans: list[TextSpan],
+    components: list[Component],
+    netlist: Netlist,
+    metadata: MetadataResource,
+) -> GraphPayload:
+    """Vehicle, components, pins, nets, text-span provenance and topology as one graph per job."""
+    parts = bundle.model_copy(update={"text_spans": text_spans, "components": components, "netlist": netlist})
+    metadata.store.set_stage(*job_ids(context), "schematic_graph", 85)
+    return bundle_to_graph(parts)

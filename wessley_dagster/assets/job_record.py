@@ -1,0 +1,76 @@
+"""The job's record in the metadata store: status, stage, metrics, artifact registry, quota usage."""
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from wessley_dagster.assets.chunks import embeddings
+from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, job_ids
+from wessley_dagster.assets.exports import exports
+from wessley_dagster.assets.indexes import schematic_graph, vector_index
+from wessley_dagster.domain.bundle import Bundle
+from wessley_dagster.domain.chunking import CHUNKER_VERSION
+from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.resources.embeddings import EmbeddingsResource
+from wessley_dagster.resources.graph import GraphResource
+from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.resources.storage import StorageResource
+from wessley_dagster.resources.vectors import VectorResource
+
+
+def _artifact_type(name: str) -> str:
+    return name.rsplit(".", 1)[-1] if "." in name else "file"
+
+
+@asset(
+    partitions_def=ingestion_partitions,
+    deps=[embeddings, vector_index, schematic_graph, exports],
+    group_name="record",
+    retry_policy=BACKEND_RETRY,
+    pool=EMBEDDED_VECTORS_POOL,
+    kinds={"postgres"},
+)
+def job_record(
+    context: AssetExecutionContext,
+    bundle: Bundle,
+    metadata: MetadataResource,
+    graph: GraphResource,
+    vectors: VectorResource,
+    storage: StorageResource,
+    embeddings_model: EmbeddingsResource,
+) -> MaterializeResult:
+    """Registers every stored artifact and the job's metrics, marks it succeeded, refreshes quota usage."""
+    project_id, job_id = job_ids(context)
+    objects = storage.object_store().list(f"{project_id}/{job_id}/")
+    metadata.store.replace_artifacts(
+        project_id,
+        job_id,
+        [
+            {
+                "name": o.key.split("/", 2)[-1],
+                "artifact_type": _artifact_type(o.key),
+                "storage_url": o.url,
+                "backend": o.backend,
+                "content_type": o.content_type,
+                "size_bytes": o.size,
+            }
+            for o in objects
+        ],
+    )
+    graph_counts = graph.store.counts(project_id, job_id)
+    metrics = {
+        "text_spans": len(bundle.text_spans),
+        "components": len(bundle.components),
+        "nets": len(bundle.netlist.nets),
+        "vector_points": vectors.store.count(project_id, job_id),
+        "graph": graph_counts,
+        "artifacts": len(objects),
+        "artifact_bytes": sum(o.size for o in objects),
+    }
+    model = embeddings_model.embedder().model
+    metadata.store.complete_job(project_id, job_id, metrics, CHUNKER_VERSION, model)
+    quota = metadata.store.quota(bundle.manifest.user_id, metadata.default_plan)
+    return MaterializeResult(
+        metadata={
+            "metrics": MetadataValue.json(metrics),
+            "quota": MetadataValue.json({k: quota[k] for k in ("plan", "ingestions_used", "storage_used_bytes")}),
+        }
+    )

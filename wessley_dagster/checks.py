@@ -1,0 +1,97 @@
+"""Asset checks on the two indexes, per partition: the stores hold exactly what the bundle says."""
+
+from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetIn, asset_check
+
+from wessley_dagster.assets.chunks import Embeddings
+from wessley_dagster.assets.common import EMBEDDED_VECTORS_POOL
+from wessley_dagster.assets.indexes import schematic_graph, vector_index
+from wessley_dagster.domain.bundle import Bundle, declared_pin_mismatches, split_partition_key
+from wessley_dagster.domain.chunking import Chunk
+from wessley_dagster.domain.graph_model import bundle_to_graph
+from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.resources.graph import GraphResource
+from wessley_dagster.resources.vectors import VectorResource
+
+_BUNDLE = {"bundle": AssetIn("bundle")}
+
+
+@asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, additional_ins=_BUNDLE)
+def graph_counts_match_bundle(
+    context: AssetCheckExecutionContext, bundle: Bundle, graph: GraphResource
+) -> AssetCheckResult:
+    """Every node label and relationship type in the graph has exactly the bundle's count."""
+    project_id, job_id = split_partition_key(context.partition_key)
+    expected = bundle_to_graph(bundle).counts()
+    expected.pop("Vehicle")  # shared by every job of the project, not a per-job count
+    actual = graph.store.counts(project_id, job_id)
+    diff = {k: {"bundle": v, "graph": actual.get(k, 0)} for k, v in expected.items() if actual.get(k, 0) != v}
+    return AssetCheckResult(passed=not diff, metadata={"expected": expected, "actual": actual, "mismatches": diff})
+
+
+@asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, additional_ins=_BUNDLE)
+def connections_resolve(context: AssetCheckExecutionContext, bundle: Bundle, graph: GraphResource) -> AssetCheckResult:
+    """Each netlist connection names a pin its component declares, and exists as Component→Pin→Net."""
+    project_id, job_id = split_partition_key(context.partition_key)
+    undeclared = declared_pin_mismatches(bundle)
+    rows = [
+        {"component_id": c.component_id, "pin": c.pin, "net": n.name}
+        for n in bundle.netlist.nets
+        for c in n.connections
+    ]
+    missing = graph.store.missing_connections(project_id, job_id, rows)
+    return AssetCheckResult(
+        passed=not undeclared and not missing,
+        metadata={
+            "connections": len(rows),
+            "undeclared_pins": undeclared[:20],
+            "missing_in_graph": [f"{m['component_id']}.{m['pin']} on {m['net']}" for m in missing[:20]],
+        },
+    )
+
+
+@asset_check(asset=schematic_graph, partitions_def=ingestion_partitions)
+def no_orphan_pins(context: AssetCheckExecutionContext, graph: GraphResource) -> AssetCheckResult:
+    """No Pin node without the Component that has it."""
+    orphans = graph.store.orphan_pins(*split_partition_key(context.partition_key))
+    return AssetCheckResult(passed=orphans == 0, metadata={"orphan_pins": orphans})
+
+
+@asset_check(
+    asset=vector_index,
+    partitions_def=ingestion_partitions,
+    additional_ins={"chunks": AssetIn("chunks")},
+    pool=EMBEDDED_VECTORS_POOL,
+)
+def vector_count_matches_chunks(
+    context: AssetCheckExecutionContext, chunks: list[Chunk], vectors: VectorResource
+) -> AssetCheckResult:
+    """The job has exactly one vector point per chunk."""
+    points = vectors.store.count(*split_partition_key(context.partition_key))
+    return AssetCheckResult(passed=points == len(chunks), metadata={"points": points, "chunks": len(chunks)})
+
+
+@asset_check(
+    asset=vector_index,
+    partitions_def=ingestion_partitions,
+    additional_ins={"embeddings": AssetIn("embeddings")},
+    pool=EMBEDDED_VECTORS_POOL,
+)
+def vector_dimension_matches_collection(
+    context: AssetCheckExecutionContext, embeddings: Embeddings, vectors: VectorResource
+) -> AssetCheckResult:
+    """The embedding model's dimension is the collection's."""
+    collection = vectors.store.dimension()
+    return AssetCheckResult(
+        passed=collection == embeddings.dimension,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"collection_dimension": collection or 0, "embedding_dimension": embeddings.dimension},
+    )
+
+
+ALL_CHECKS = [
+    graph_counts_match_bundle,
+    connections_resolve,
+    no_orphan_pins,
+    vector_count_matches_chunks,
+    vector_dimension_matches_collection,
+]

@@ -1,0 +1,19 @@
+"""The code location: assembles assets, checks, jobs, sensors, schedules and resources."""
+
+from dagster import Definitions, load_assets_from_modules
+
+from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
+from wessley_dagster.checks import ALL_CHECKS
+from wessley_dagster.jobs import ingest_job
+from wessley_dagster.resources import build_resources
+from wessley_dagster.schedules import nightly_reconcile
+from wessley_dagster.sensors import ingest_failure_sensor, upload_sensor
+
+defs = Definitions(
+    assets=load_assets_from_modules([bundle, extraction, chunks, indexes, exports, job_record]),
+    asset_checks=ALL_CHECKS,
+    jobs=[ingest_job],
+    sensors=[upload_sensor, ingest_failure_sensor],
+    schedules=[nightly_reconcile],
+    resources=build_resources(),
+)

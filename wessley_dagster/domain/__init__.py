@@ -1,0 +1,1 @@
+"""Pure domain logic: the bundle contract, chunking, terms, descriptions, embedders, graph rows."""

@@ -1,0 +1,304 @@
+"""The input bundle contract (DESIGN section 1): typed models and a validating reader.
+
+A bundle is the upstream analysis of one schematic ingestion job. The reader turns raw file
+bytes into a `Bundle` or raises one `BundleError` that names the file, the NDJSON line or JSON
+path, and the problem. Unknown extra fields are kept (``extra="allow"``) so that upstream can add
+data without breaking us.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+MANIFEST = "manifest.json"
+TEXT_SPANS = "text_spans.ndjson"
+COMPONENTS = "components.json"
+NETLIST = "netlist.json"
+DEBUG_OVERLAY = "debug_overlay.png"
+BUNDLE_FILES = (MANIFEST, TEXT_SPANS, COMPONENTS, NETLIST)
+
+# Ids become parts of partition keys, storage paths and graph keys: keep them path-safe.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+PARTITION_SEPARATOR = "__"
+
+BBox = tuple[float, float, float, float]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=False)
+
+
+class Vehicle(_Model):
+    make: str
+    model: str
+    year: int = Field(ge=1886, le=2100)
+
+
+class Manifest(_Model):
+    project_id: str = Field(pattern=ID_PATTERN)
+    job_id: str = Field(pattern=ID_PATTERN)
+    user_id: str = Field(min_length=1)
+    vehicle: Vehicle
+    source_document: str
+    page_count: int = Field(ge=0)
+    created_at: datetime
+    schema_version: str = "1.0"
+
+    @field_validator("project_id")
+    @classmethod
+    def _no_separator(cls, value: str) -> str:
+        if PARTITION_SEPARATOR in value:
+            raise ValueError(f"must not contain {PARTITION_SEPARATOR!r} (it separates project and job)")
+        return value
+
+    @property
+    def partition_key(self) -> str:
+        return partition_key(self.project_id, self.job_id)
+
+
+class TextSpan(_Model):
+    id: str = Field(min_length=1)
+    text: str
+    page: int = Field(ge=1)
+    bbox: BBox
+    confidence: float = Field(ge=0.0, le=1.0)
+    engine: str
+
+
+class Pin(_Model):
+    name: str = Field(min_length=1)
+    number: str | None = None
+    position: list[float] | str | None = None
+
+
+class Component(_Model):
+    id: str = Field(min_length=1)
+    type: str
+    value: str | None = None
+    page: int = Field(ge=1)
+    bbox: BBox | None = None
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    pins: list[Pin] = Field(default_factory=list)
+    span_ids: list[str] = Field(default_factory=list)
+
+
+class Connection(_Model):
+    component_id: str = Field(min_length=1)
+    pin: str = Field(min_length=1)
+
+
+class Net(_Model):
+    name: str = Field(min_length=1)
+    voltage_level: str | None = None
+    is_bus: bool = False
+    connections: list[Connection] = Field(default_factory=list)
+
+
+class Junction(_Model):
+    id: str = Field(min_length=1)
+    page: int = Field(ge=1)
+    x: float
+    y: float
+    net: str | None = None
+
+
+class LineSegment(_Model):
+    id: str = Field(min_length=1)
+    page: int = Field(ge=1)
+    start: tuple[float, float]
+    end: tuple[float, float]
+    net: str | None = None
+    junction_ids: list[str] = Field(default_factory=list)
+
+
+class Netlist(_Model):
+    nets: list[Net]
+    junctions: list[Junction] = Field(default_factory=list)
+    line_segments: list[LineSegment] = Field(default_factory=list)
+
+
+class Bundle(BaseModel):
+    """A validated bundle. Cross-references have been checked by `read_bundle`."""
+
+    manifest: Manifest
+    text_spans: list[TextSpan]
+    components: list[Component]
+    netlist: Netlist
+    has_debug_overlay: bool = False
+
+    @property
+    def partition_key(self) -> str:
+        return self.manifest.partition_key
+
+
+class BundleError(ValueError):
+    """Bad input: names the file, the line or JSON path, and the problem."""
+
+    def __init__(self, file: str, where: str, problem: str) -> None:
+        self.file, self.where, self.problem = file, where, problem
+        super().__init__(f"{file}: {where}: {problem}")
+
+
+def partition_key(project_id: str, job_id: str) -> str:
+    return f"{project_id}{PARTITION_SEPARATOR}{job_id}"
+
+
+def split_partition_key(key: str) -> tuple[str, str]:
+    """`<project_id>__<job_id>` -> (project_id, job_id); project ids never contain the separator."""
+    project_id, sep, job_id = key.partition(PARTITION_SEPARATOR)
+    if not sep or not project_id or not job_id:
+        raise ValueError(f"partition key {key!r} is not '<project_id>{PARTITION_SEPARATOR}<job_id>'")
+    return project_id, job_id
+
+
+def _json_path(loc: Iterable[Any]) -> str:
+    path = "$"
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _first_error(exc: ValidationError) -> tuple[tuple[Any, ...], str]:
+    err = exc.errors(include_url=False)[0]
+    return tuple(err["loc"]), err["msg"]
+
+
+def _parse_json(file: str, raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BundleError(file, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from exc
+
+
+def _validate(file: str, model: type[BaseModel], data: Any, prefix: tuple[Any, ...] = ()) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        loc, msg = _first_error(exc)
+        raise BundleError(file, _json_path(prefix + loc), msg) from exc
+
+
+def _read_spans(raw: bytes) -> list[TextSpan]:
+    spans: list[TextSpan] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(raw.decode("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BundleError(TEXT_SPANS, f"line {lineno}", f"invalid JSON: {exc.msg}") from exc
+        try:
+            span = TextSpan.model_validate(data)
+        except ValidationError as exc:
+            loc, msg = _first_error(exc)
+            raise BundleError(TEXT_SPANS, f"line {lineno} {_json_path(loc)}", msg) from exc
+        if span.id in seen:
+            raise BundleError(
+                TEXT_SPANS,
+                f"line {lineno} $.id",
+                f"duplicate span id {span.id!r} (first on line {seen[span.id]})",
+            )
+        seen[span.id] = lineno
+        spans.append(span)
+    return spans
+
+
+def _check_unique(file: str, ids: Iterable[str], path: str, what: str) -> None:
+    seen: dict[str, int] = {}
+    for i, value in enumerate(ids):
+        if value in seen:
+            raise BundleError(file, path.format(i), f"duplicate {what} {value!r} (first at index {seen[value]})")
+        seen[value] = i
+
+
+def _check_references(bundle: Bundle) -> None:
+    span_ids = {s.id for s in bundle.text_spans}
+    for i, comp in enumerate(bundle.components):
+        for j, span_id in enumerate(comp.span_ids):
+            if span_id not in span_ids:
+                raise BundleError(COMPONENTS, f"$[{i}].span_ids[{j}]", f"unknown text span {span_id!r}")
+    components = {c.id for c in bundle.components}
+    for i, net in enumerate(bundle.netlist.nets):
+        for j, conn in enumerate(net.connections):
+            if conn.component_id not in components:
+                raise BundleError(
+                    NETLIST,
+                    f"$.nets[{i}].connections[{j}].component_id",
+                    f"unknown component {conn.component_id!r}",
+                )
+    junctions = {j.id for j in bundle.netlist.junctions}
+    for i, seg in enumerate(bundle.netlist.line_segments):
+        for j, junction_id in enumerate(seg.junction_ids):
+            if junction_id not in junctions:
+                raise BundleError(
+                    NETLIST, f"$.line_segments[{i}].junction_ids[{j}]", f"unknown junction {junction_id!r}"
+                )
+
+
+def read_bundle(read: Callable[[str], bytes | None], expected_key: str | None = None) -> Bundle:
+    """Read and validate a bundle; `read(name)` returns a file's bytes or None when it is absent."""
+    raw = {name: read(name) for name in BUNDLE_FILES}
+    for name, content in raw.items():
+        if content is None:
+            raise BundleError(name, "file", "missing from the bundle")
+
+    manifest = _validate(MANIFEST, Manifest, _parse_json(MANIFEST, raw[MANIFEST]))
+    if expected_key is not None and manifest.partition_key != expected_key:
+        raise BundleError(
+            MANIFEST,
+            "$.project_id/$.job_id",
+            f"names {manifest.partition_key!r} but the bundle is {expected_key!r}",
+        )
+    spans = _read_spans(raw[TEXT_SPANS])
+
+    comp_data = _parse_json(COMPONENTS, raw[COMPONENTS])
+    if not isinstance(comp_data, list):
+        raise BundleError(COMPONENTS, "$", "must be a JSON list of components")
+    components = [_validate(COMPONENTS, Component, item, (i,)) for i, item in enumerate(comp_data)]
+    _check_unique(COMPONENTS, (c.id for c in components), "$[{}].id", "component id")
+    for i, comp in enumerate(components):
+        _check_unique(COMPONENTS, (p.name for p in comp.pins), f"$[{i}].pins[{{}}].name", "pin name")
+
+    netlist = _validate(NETLIST, Netlist, _parse_json(NETLIST, raw[NETLIST]))
+    _check_unique(NETLIST, (n.name for n in netlist.nets), "$.nets[{}].name", "net name")
+    _check_unique(NETLIST, (j.id for j in netlist.junctions), "$.junctions[{}].id", "junction id")
+    _check_unique(NETLIST, (s.id for s in netlist.line_segments), "$.line_segments[{}].id", "line segment id")
+
+    bundle = Bundle(
+        manifest=manifest,
+        text_spans=spans,
+        components=components,
+        netlist=netlist,
+        has_debug_overlay=read(DEBUG_OVERLAY) is not None,
+    )
+    _check_references(bundle)
+    return bundle
+
+
+def declared_pin_mismatches(bundle: Bundle) -> list[str]:
+    """Connections to a pin the component does not declare (components with no pin list accept any).
+
+    Not a read error: netlists derived from layouts often list pins only through the netlist, so
+    this is reported by an asset check instead of rejecting the bundle.
+    """
+    declared = {c.id: {p.name for p in c.pins} for c in bundle.components if c.pins}
+    return [
+        f"net {net.name!r}: {conn.component_id} has no pin {conn.pin!r}"
+        for net in bundle.netlist.nets
+        for conn in net.connections
+        if conn.component_id in declared and conn.pin not in declared[conn.component_id]
+    ]
+
+
+_SAFE = re.compile(ID_PATTERN)
+
+
+def is_valid_id(value: str) -> bool:
+    return bool(_SAFE.match(value))

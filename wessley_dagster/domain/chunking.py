@@ -1,0 +1,140 @@
+"""Chunks for the vector index: page-aware overlapping text windows, and one description per
+component, per net and per page. Every chunk carries the dictionary terms found in it.
+
+Bump CHUNKER_VERSION whenever the output for the same bundle changes: the nightly reconcile
+re-materializes partitions whose chunks were made by an older version.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from wessley_dagster.domain.bundle import Bundle, TextSpan
+from wessley_dagster.domain.descriptions import describe_component, describe_net, describe_page, pin_nets
+from wessley_dagster.domain.terms import find_terms
+
+CHUNKER_VERSION = "1"
+
+ChunkType = Literal["text", "component", "net", "page"]
+CHUNK_TYPES: tuple[ChunkType, ...] = ("text", "component", "net", "page")
+
+
+class ChunkSettings(BaseModel):
+    max_chars: int = Field(default=800, gt=0)
+    overlap_chars: int = Field(default=120, ge=0)
+
+
+class Chunk(BaseModel):
+    chunk_id: str
+    chunk_type: ChunkType
+    text: str
+    page: int | None = None
+    component_id: str | None = None
+    net: str | None = None
+    span_ids: list[str] = Field(default_factory=list)
+    terms: list[str] = Field(default_factory=list)
+
+
+def _pieces(unit_id: str, text: str, max_chars: int) -> list[tuple[str, str]]:
+    """Split one over-long span on whitespace so that no piece exceeds max_chars."""
+    if len(text) <= max_chars:
+        return [(unit_id, text)]
+    pieces, current = [], ""
+    for word in text.split():
+        while len(word) > max_chars:  # a single unbroken token longer than a chunk
+            if current:
+                pieces.append((unit_id, current))
+                current = ""
+            pieces.append((unit_id, word[:max_chars]))
+            word = word[max_chars:]
+        if current and len(current) + 1 + len(word) > max_chars:
+            pieces.append((unit_id, current))
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        pieces.append((unit_id, current))
+    return pieces
+
+
+def window(units: Sequence[tuple[str, str]], max_chars: int, overlap_chars: int) -> list[tuple[str, list[str]]]:
+    """Greedy overlapping windows over (id, text) units, never cutting inside a unit that fits.
+
+    Returns (text, ids of the units it covers). Each window after the first starts with the
+    trailing units of the previous one whose length fits in overlap_chars.
+    """
+    pieces = [p for unit_id, text in units if text.strip() for p in _pieces(unit_id, text.strip(), max_chars)]
+    windows: list[tuple[str, list[str]]] = []
+    start = 0
+    while start < len(pieces):
+        end, size = start, 0
+        while end < len(pieces) and (end == start or size + 1 + len(pieces[end][1]) <= max_chars):
+            size += len(pieces[end][1]) + (1 if end > start else 0)
+            end += 1
+        chunk = pieces[start:end]
+        windows.append((" ".join(t for _, t in chunk), list(dict.fromkeys(i for i, _ in chunk))))
+        if end == len(pieces):
+            break
+        back, kept = end, 0
+        while back - 1 > start and kept + len(pieces[back - 1][1]) + 1 <= overlap_chars:
+            back -= 1
+            kept += len(pieces[back][1]) + 1
+        start = back
+    return windows
+
+
+def _reading_order(span: TextSpan) -> tuple[float, float]:
+    x0, y0, _, _ = span.bbox
+    return (round(y0, 0), x0)
+
+
+def text_chunks(spans: Sequence[TextSpan], settings: ChunkSettings) -> list[Chunk]:
+    by_page: dict[int, list[TextSpan]] = defaultdict(list)
+    for span in spans:
+        by_page[span.page].append(span)
+    chunks = []
+    for page in sorted(by_page):
+        ordered = sorted(by_page[page], key=_reading_order)
+        units = [(s.id, s.text) for s in ordered]
+        for i, (text, ids) in enumerate(window(units, settings.max_chars, settings.overlap_chars)):
+            chunks.append(Chunk(chunk_id=f"text:p{page}:{i}", chunk_type="text", text=text, page=page, span_ids=ids))
+    return chunks
+
+
+def build_chunks(bundle: Bundle, settings: ChunkSettings | None = None) -> list[Chunk]:
+    settings = settings or ChunkSettings()
+    chunks = text_chunks(bundle.text_spans, settings)
+    nets_by_component = pin_nets(bundle)
+    for comp in bundle.components:
+        chunks.append(
+            Chunk(
+                chunk_id=f"component:{comp.id}",
+                chunk_type="component",
+                text=describe_component(comp, nets_by_component.get(comp.id, {})),
+                page=comp.page,
+                component_id=comp.id,
+                span_ids=comp.span_ids,
+            )
+        )
+    pages_by_component = {c.id: c.page for c in bundle.components}
+    for net in bundle.netlist.nets:
+        pages = sorted({pages_by_component[c.component_id] for c in net.connections})
+        chunks.append(
+            Chunk(
+                chunk_id=f"net:{net.name}",
+                chunk_type="net",
+                text=describe_net(net),
+                page=pages[0] if pages else None,
+                net=net.name,
+            )
+        )
+    pages = sorted({s.page for s in bundle.text_spans} | {c.page for c in bundle.components})
+    for page in pages:
+        chunks.append(Chunk(chunk_id=f"page:{page}", chunk_type="page", text=describe_page(bundle, page), page=page))
+    for chunk in chunks:
+        chunk.terms = find_terms(chunk.text)
+    return chunks

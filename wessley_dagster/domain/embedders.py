@@ -1,0 +1,129 @@
+"""Text embedders and the (model, sha256(text)) cache in front of them. No Dagster here.
+
+- `HashingEmbedder`: word + character-trigram feature hashing. Deterministic, no weights; used
+  by the tests and wherever reproducible vectors matter more than recall.
+- `WordLlamaEmbedder`: a static embedding model whose weights ship inside the `wordllama` wheel,
+  loaded with downloads disabled: the embedded default, no network needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import Protocol
+
+Vector = list[float]
+
+
+class Embedder(Protocol):
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> list[Vector]: ...
+
+
+class EmbeddingCache(Protocol):
+    def get_many(self, model: str, hashes: Iterable[str]) -> Mapping[str, Vector]: ...
+
+    def put_many(self, model: str, vectors: Mapping[str, Vector]) -> None: ...
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _normalize(vector: Sequence[float]) -> Vector:
+    norm = math.sqrt(sum(v * v for v in vector))
+    return [float(v) / norm for v in vector] if norm else [0.0] * len(vector)
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEmbedder:
+    """Signed feature hashing of words and character trigrams, L2-normalised."""
+
+    def __init__(self, dimension: int = 256) -> None:
+        self._dimension = dimension
+
+    @property
+    def model(self) -> str:
+        return f"hashing-w3-{self._dimension}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def _features(self, text: str) -> Iterable[tuple[str, float]]:
+        for word in _WORD.findall(text.lower()):
+            yield f"w:{word}", 1.0
+            padded = f"<{word}>"
+            for i in range(len(padded) - 2):
+                yield f"c:{padded[i : i + 3]}", 0.5
+
+    def embed(self, texts: Sequence[str]) -> list[Vector]:
+        vectors = []
+        for text in texts:
+            vec = [0.0] * self._dimension
+            for feature, weight in self._features(text):
+                digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+                index = int.from_bytes(digest[:4], "little") % self._dimension
+                vec[index] += weight if digest[4] & 1 else -weight
+            vectors.append(_normalize(vec))
+        return vectors
+
+
+class WordLlamaEmbedder:
+    """WordLlama (l2_supercat) with the weights and tokenizer from the installed wheel."""
+
+    def __init__(self, dimension: int = 256) -> None:
+        self._dimension = dimension
+
+    @property
+    def model(self) -> str:
+        return f"wordllama-l2_supercat-{self._dimension}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @cached_property
+    def _model(self):  # type: ignore[no-untyped-def]
+        import os
+
+        import wordllama
+
+        # cache_dir = the package itself: its weights/ and tokenizers/ folders hold the files,
+        # and disable_download turns a missing file into an error instead of a hub request.
+        return wordllama.WordLlama.load(
+            dim=self._dimension, cache_dir=os.path.dirname(wordllama.__file__), disable_download=True
+        )
+
+    def embed(self, texts: Sequence[str]) -> list[Vector]:
+        if not texts:
+            return []
+        return [_normalize(row) for row in self._model.embed(list(texts)).tolist()]
+
+
+def embed_cached(
+    embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache, batch_size: int = 256
+) -> tuple[list[Vector], int]:
+    """Embed texts, reusing cached vectors. Returns (vectors in input order, number newly embedded)."""
+    hashes = [text_hash(t) for t in texts]
+    known = dict(cache.get_many(embedder.model, set(hashes)))
+    missing = list({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
+    for start in range(0, len(missing), batch_size):
+        batch = missing[start : start + batch_size]
+        fresh = dict(zip((h for h, _ in batch), embedder.embed([t for _, t in batch]), strict=True))
+        for vector in fresh.values():
+            if len(vector) != embedder.dimension:
+                raise ValueError(f"{embedder.model} returned {len(vector)} dimensions, expected {embedder.dimension}")
+        cache.put_many(embedder.model, fresh)
+        known.update(fresh)
+    return [known[h] for h in hashes], len(missing)

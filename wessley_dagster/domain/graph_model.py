@@ -1,0 +1,180 @@
+"""The bundle as graph rows (DESIGN section 4), ready for batched `UNWIND … MERGE` writes.
+
+Every node has one `key`: a hash of its scope (project, job) and natural id, so two jobs of one
+project, or two projects with the same designators, never collide. The Vehicle is per project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from wessley_dagster.domain.bundle import Bundle
+
+VEHICLE, COMPONENT, PIN, NET, TEXT_SPAN, JUNCTION, LINE_SEGMENT = (
+    "Vehicle",
+    "Component",
+    "Pin",
+    "Net",
+    "TextSpan",
+    "Junction",
+    "LineSegment",
+)
+JOB_LABELS = (COMPONENT, PIN, NET, TEXT_SPAN, JUNCTION, LINE_SEGMENT)
+ALL_LABELS = (VEHICLE, *JOB_LABELS)
+
+
+def node_key(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class RelGroup:
+    type: str
+    start_label: str
+    end_label: str
+    pairs: list[tuple[str, str]]
+
+
+@dataclass
+class GraphPayload:
+    project_id: str
+    job_id: str
+    nodes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # label -> [{key, props}]
+    rels: list[RelGroup] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        result = {label: len(rows) for label, rows in self.nodes.items()}
+        for group in self.rels:
+            result[group.type] = result.get(group.type, 0) + len(group.pairs)
+        return result
+
+
+def _clean(props: dict[str, Any]) -> dict[str, Any]:
+    """Graph properties must be primitives or lists of them; nested extras become JSON text."""
+    out = {}
+    for name, value in props.items():
+        if value is None:
+            continue
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict | list) for v in value)):
+            value = json.dumps(value, sort_keys=True)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    return out
+
+
+def bundle_to_graph(bundle: Bundle) -> GraphPayload:
+    m = bundle.manifest
+    p, j = m.project_id, m.job_id
+    scope = {"project_id": p, "job_id": j}
+    g = GraphPayload(project_id=p, job_id=j)
+
+    vehicle_key = node_key("vehicle", p)
+    g.nodes[VEHICLE] = [{"key": vehicle_key, "props": {"project_id": p, **m.vehicle.model_dump(mode="json")}}]
+
+    comp_keys = {c.id: node_key("component", p, j, c.id) for c in bundle.components}
+    g.nodes[COMPONENT] = [
+        {
+            "key": comp_keys[c.id],
+            "props": _clean({**c.model_dump(mode="json", exclude={"pins", "span_ids"}), **scope}),
+        }
+        for c in bundle.components
+    ]
+
+    pins: dict[tuple[str, str], dict[str, Any]] = {}
+    for comp in bundle.components:
+        for pin in comp.pins:
+            pins[(comp.id, pin.name)] = _clean({**pin.model_dump(mode="json"), "component_id": comp.id, **scope})
+    for net in bundle.netlist.nets:
+        for conn in net.connections:
+            pins.setdefault(
+                (conn.component_id, conn.pin), {"name": conn.pin, "component_id": conn.component_id, **scope}
+            )
+    pin_keys = {ident: node_key("pin", p, j, *ident) for ident in pins}
+    g.nodes[PIN] = [{"key": pin_keys[ident], "props": props} for ident, props in pins.items()]
+
+    net_keys = {n.name: node_key("net", p, j, n.name) for n in bundle.netlist.nets}
+    g.nodes[NET] = [
+        {
+            "key": net_keys[n.name],
+            "props": _clean(
+                {**n.model_dump(mode="json", exclude={"connections"}), "fan_out": len(n.connections), **scope}
+            ),
+        }
+        for n in bundle.netlist.nets
+    ]
+
+    span_keys = {s.id: node_key("span", p, j, s.id) for s in bundle.text_spans}
+    g.nodes[TEXT_SPAN] = [
+        {"key": span_keys[s.id], "props": _clean({**s.model_dump(mode="json"), **scope})} for s in bundle.text_spans
+    ]
+
+    junction_keys = {x.id: node_key("junction", p, j, x.id) for x in bundle.netlist.junctions}
+    g.nodes[JUNCTION] = [
+        {"key": junction_keys[x.id], "props": _clean({**x.model_dump(mode="json"), **scope})}
+        for x in bundle.netlist.junctions
+    ]
+    seg_keys = {s.id: node_key("segment", p, j, s.id) for s in bundle.netlist.line_segments}
+    g.nodes[LINE_SEGMENT] = [
+        {
+            "key": seg_keys[s.id],
+            "props": _clean({**s.model_dump(mode="json", exclude={"junction_ids"}), **scope}),
+        }
+        for s in bundle.netlist.line_segments
+    ]
+
+    g.rels = [
+        RelGroup("CONTAINS", VEHICLE, COMPONENT, [(vehicle_key, k) for k in comp_keys.values()]),
+        RelGroup("HAS_PIN", COMPONENT, PIN, [(comp_keys[c], k) for (c, _), k in pin_keys.items()]),
+        RelGroup(
+            "ON_NET",
+            PIN,
+            NET,
+            list(
+                dict.fromkeys(
+                    (pin_keys[(c.component_id, c.pin)], net_keys[n.name])
+                    for n in bundle.netlist.nets
+                    for c in n.connections
+                )
+            ),
+        ),
+        # Provenance: the component was read from these text spans.
+        RelGroup(
+            "EXTRACTED_FROM",
+            COMPONENT,
+            TEXT_SPAN,
+            [(comp_keys[c.id], span_keys[s]) for c in bundle.components for s in dict.fromkeys(c.span_ids)],
+        ),
+        RelGroup(
+            "CONNECTS",
+            JUNCTION,
+            LINE_SEGMENT,
+            [
+                (junction_keys[x], seg_keys[s.id])
+                for s in bundle.netlist.line_segments
+                for x in dict.fromkeys(s.junction_ids)
+            ],
+        ),
+    ]
+    return g
+
+
+def to_graphml(payload: GraphPayload) -> bytes:
+    """GraphML export of the payload (list-valued properties are written as JSON text)."""
+    graph = nx.MultiDiGraph()
+    for label, rows in payload.nodes.items():
+        for row in rows:
+            attrs = {k: json.dumps(v) if isinstance(v, list) else v for k, v in row["props"].items()}
+            graph.add_node(row["key"], label=label, **attrs)
+    for group in payload.rels:
+        for start, end in group.pairs:
+            graph.add_edge(start, end, type=group.type)
+    buffer = io.BytesIO()
+    nx.write_graphml(graph, buffer)
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""IO managers, one a file: artifacts (object storage), graph (Neo4j/ArcadeDB), vectors (Qdrant)."""

@@ -1,0 +1,49 @@
+"""Artifacts IO manager: every per-job asset value as a file under `<project>/<job>/` in the
+storage chain (S3 → Supabase Storage → local folder). Values are serialised with pydantic from
+the asset's type annotation, so reading back yields the same typed objects."""
+
+from typing import Any
+
+from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
+from pydantic import TypeAdapter
+
+from wessley_dagster.domain.bundle import split_partition_key
+from wessley_dagster.domain.exports import ExportFile
+from wessley_dagster.resources.storage import StorageResource
+
+EXPORTS = "exports"
+
+
+def job_prefix(partition_key: str) -> str:
+    project_id, job_id = split_partition_key(partition_key)
+    return f"{project_id}/{job_id}"
+
+
+class ArtifactsIOManager(ConfigurableIOManager):
+    storage: ResourceDependency[StorageResource]
+
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        store = self.storage.object_store()
+        prefix = job_prefix(context.partition_key)
+        name = context.asset_key.path[-1]
+        if isinstance(obj, list) and obj and isinstance(obj[0], ExportFile):
+            written = {f.name: store.put(f"{prefix}/{EXPORTS}/{f.name}", f.data, f.content_type) for f in obj}
+            for stale in store.list(f"{prefix}/{EXPORTS}/"):
+                if stale.key.rsplit("/", 1)[-1] not in written:
+                    store.delete(stale.key)
+            context.add_output_metadata(
+                {f"{n}": f"{o.backend} {o.url} ({o.size} bytes)" for n, o in sorted(written.items())}
+            )
+            return
+        data = TypeAdapter(context.dagster_type.typing_type).dump_json(obj)
+        stored = store.put(f"{prefix}/{name}.json", data, "application/json")
+        context.add_output_metadata({"backend": stored.backend, "url": stored.url, "bytes": stored.size})
+
+    def load_input(self, context: InputContext) -> Any:
+        store = self.storage.object_store()
+        prefix = job_prefix(context.asset_partition_key)
+        name = context.asset_key.path[-1]
+        data = store.get(f"{prefix}/{name}.json")
+        if data is None:
+            raise FileNotFoundError(f"{prefix}/{name}.json is in no storage backend; materialize {name} first")
+        return TypeAdapter(context.dagster_type.typing_type).validate_json(data)

@@ -1,0 +1,33 @@
+"""Graph IO manager: writes a job's GraphPayload to Neo4j/ArcadeDB (idempotent, stale parts
+removed) and hands downstream steps a `GraphView` for queries instead of a copy of the graph."""
+
+from dataclasses import dataclass
+
+from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
+
+from wessley_dagster.domain.bundle import split_partition_key
+from wessley_dagster.domain.graph_model import GraphPayload
+from wessley_dagster.resources.graph import GraphResource
+from wessley_dagster.stores.graph import GraphStore
+
+
+@dataclass(frozen=True)
+class GraphView:
+    store: GraphStore
+    project_id: str
+    job_id: str
+
+    def counts(self) -> dict[str, int]:
+        return self.store.counts(self.project_id, self.job_id)
+
+
+class GraphIOManager(ConfigurableIOManager):
+    graph: ResourceDependency[GraphResource]
+
+    def handle_output(self, context: OutputContext, obj: GraphPayload) -> None:
+        load_id = self.graph.store.load(obj)
+        context.add_output_metadata({"load_id": load_id, **{f"graph/{k}": v for k, v in sorted(obj.counts().items())}})
+
+    def load_input(self, context: InputContext) -> GraphView:
+        project_id, job_id = split_partition_key(context.asset_partition_key)
+        return GraphView(self.graph.store, project_id, job_id)

@@ -1,0 +1,51 @@
+"""Vector IO manager: replaces a job's points in the Qdrant collection (upsert, then delete the
+job's points from older loads) and hands downstream steps a `VectorView`."""
+
+import uuid
+from dataclasses import dataclass
+
+from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
+from pydantic import BaseModel
+
+from wessley_dagster.domain.bundle import split_partition_key
+from wessley_dagster.resources.vectors import VectorResource
+from wessley_dagster.stores.vectors import VectorPoint, VectorStore
+
+
+class VectorBatch(BaseModel):
+    project_id: str
+    job_id: str
+    dimension: int
+    points: list[VectorPoint]
+
+
+@dataclass(frozen=True)
+class VectorView:
+    store: VectorStore
+    project_id: str
+    job_id: str
+
+    def count(self) -> int:
+        return self.store.count(self.project_id, self.job_id)
+
+
+class VectorIOManager(ConfigurableIOManager):
+    vectors: ResourceDependency[VectorResource]
+
+    def handle_output(self, context: OutputContext, obj: VectorBatch) -> None:
+        store = self.vectors.store
+        store.ensure_collection(obj.dimension)
+        load_id = uuid.uuid4().hex
+        store.replace_job(obj.project_id, obj.job_id, obj.points, load_id)
+        context.add_output_metadata(
+            {
+                "backend": self.vectors.backend,
+                "collection": store.collection,
+                "points": len(obj.points),
+                "load_id": load_id,
+            }
+        )
+
+    def load_input(self, context: InputContext) -> VectorView:
+        project_id, job_id = split_partition_key(context.asset_partition_key)
+        return VectorView(self.vectors.store, project_id, job_id)

@@ -1,0 +1,101 @@
+"""Resources, one backend a file, chosen from the environment here and only here.
+
+With no environment at all every backend is the embedded default under $WESSLEY_HOME
+(default `.wessley/`): a local ArcadeDB server, Qdrant Edge, a local artifacts folder, SQLite,
+WordLlama embeddings. Each documented variable switches one backend to its real service.
+Secrets are passed as `EnvVar`s so that the Dagster UI shows the variable's name, not its value.
+"""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from dagster import EnvVar
+
+from wessley_dagster.io_managers.artifacts import ArtifactsIOManager
+from wessley_dagster.io_managers.graph import GraphIOManager
+from wessley_dagster.io_managers.vectors import VectorIOManager
+from wessley_dagster.resources.embeddings import EmbeddingsResource
+from wessley_dagster.resources.graph import GraphResource
+from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.resources.storage import S3Location, StorageResource, UploadsResource
+from wessley_dagster.resources.vectors import VectorResource
+
+
+def _secret(env: Mapping[str, str], name: str) -> Any:
+    return EnvVar(name) if env.get(name) else None
+
+
+def _s3(env: Mapping[str, str], prefix: str, bucket: str, path: str = "") -> S3Location:
+    """An S3 location from `<prefix>ENDPOINT_URL`, `<prefix>REGION`, `<prefix>ACCESS_KEY_ID`, … ."""
+    return S3Location(
+        bucket=bucket,
+        prefix=path,
+        endpoint_url=env.get(f"{prefix}ENDPOINT_URL") or None,
+        region_name=env.get(f"{prefix}REGION") or env.get("AWS_REGION") or None,
+        aws_access_key_id=_secret(env, f"{prefix}ACCESS_KEY_ID"),
+        aws_secret_access_key=_secret(env, f"{prefix}SECRET_ACCESS_KEY"),
+    )
+
+
+def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if env is None else env
+    home = env.get("WESSLEY_HOME", ".wessley")
+
+    graph = GraphResource(
+        uri=env.get("NEO4J_URI", ""),
+        user=env.get("NEO4J_USER", "neo4j"),
+        password=_secret(env, "NEO4J_PASSWORD") or "",
+        database=env.get("NEO4J_DATABASE") or None,
+        embedded_dir=f"{home}/arcadedb",
+        embedded_bolt_port=int(env.get("WESSLEY_ARCADEDB_BOLT_PORT", "7697")),
+        embedded_http_port=int(env.get("WESSLEY_ARCADEDB_HTTP_PORT", "2480")),
+    )
+    vectors = VectorResource(
+        collection=env.get("QDRANT_COLLECTION", "wessley_docs"),
+        url=env.get("QDRANT_URL", ""),
+        api_key=_secret(env, "QDRANT_API_KEY"),
+        edge_dir=f"{home}/qdrant",
+    )
+
+    s3 = _s3(env, "S3_", env["S3_BUCKET"], env.get("S3_PREFIX", "artifacts")) if env.get("S3_BUCKET") else None
+    supabase = (
+        _s3(
+            env,
+            "SUPABASE_STORAGE_",
+            env["SUPABASE_STORAGE_BUCKET"],
+            env.get("SUPABASE_STORAGE_PREFIX", "artifacts"),
+        )
+        if env.get("SUPABASE_STORAGE_BUCKET")
+        else None
+    )
+    # The local folder is the whole store by default, and the last fallback only when asked for:
+    # a configured remote store that is down must fail the step, not quietly fill a local disk.
+    keep_local = not (s3 or supabase) or env.get("WESSLEY_LOCAL_FALLBACK") == "1"
+    storage = StorageResource(s3=s3, supabase=supabase, local_dir=f"{home}/artifacts" if keep_local else None)
+
+    uploads_url = env.get("WESSLEY_UPLOADS", f"{home}/uploads")
+    parsed = urlparse(uploads_url)
+    uploads = (
+        UploadsResource(local_dir=None, s3=_s3(env, "S3_", parsed.netloc, parsed.path.strip("/")))
+        if parsed.scheme == "s3"
+        else UploadsResource(local_dir=uploads_url)
+    )
+
+    metadata = MetadataResource(db_url=_secret(env, "SUPABASE_DB_URL") or "", sqlite_path=f"{home}/metadata.db")
+    embeddings_model = EmbeddingsResource(
+        provider=env.get("WESSLEY_EMBEDDINGS", "wordllama"),  # type: ignore[arg-type]
+        dimension=int(env.get("WESSLEY_EMBEDDING_DIM", "256")),
+    )
+    return {
+        "graph": graph,
+        "vectors": vectors,
+        "storage": storage,
+        "uploads": uploads,
+        "metadata": metadata,
+        "embeddings_model": embeddings_model,
+        "artifacts_io_manager": ArtifactsIOManager(storage=storage),
+        "graph_io_manager": GraphIOManager(graph=graph),
+        "vector_io_manager": VectorIOManager(vectors=vectors),
+    }

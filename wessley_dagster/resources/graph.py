@@ -1,0 +1,61 @@
+"""Graph backend resource: Neo4j (NEO4J_URI) or, with no configuration, a local ArcadeDB server
+over Bolt. Both are driven by the official neo4j driver; the schema is ensured on setup."""
+
+from pathlib import Path
+
+from dagster import ConfigurableResource, InitResourceContext
+from neo4j import GraphDatabase
+from pydantic import PrivateAttr
+
+from wessley_dagster.stores.arcadedb import DATABASE, USER, ArcadeDBServer
+from wessley_dagster.stores.graph import GraphStore
+
+
+class GraphResource(ConfigurableResource):
+    """`uri` empty means: start (or reuse) the embedded ArcadeDB server under `embedded_dir`."""
+
+    uri: str = ""
+    user: str = "neo4j"
+    password: str = ""
+    database: str | None = None
+    embedded_dir: str = ".wessley/arcadedb"
+    embedded_bolt_port: int = 7697
+    embedded_http_port: int = 2480
+    connection_timeout_s: float = 10.0
+    max_transaction_retry_time_s: float = 15.0
+
+    _store: GraphStore | None = PrivateAttr(default=None)
+
+    def embedded_server(self) -> ArcadeDBServer:
+        return ArcadeDBServer(Path(self.embedded_dir).resolve(), self.embedded_bolt_port, self.embedded_http_port)
+
+    def open_store(self) -> GraphStore:
+        if self.uri:
+            uri, auth, database = self.uri, (self.user, self.password), self.database
+        else:
+            server = self.embedded_server()
+            server.ensure_running()
+            uri, auth, database = server.uri, (USER, server.password), DATABASE
+        driver = GraphDatabase.driver(
+            uri,
+            auth=auth,
+            connection_timeout=self.connection_timeout_s,
+            max_transaction_retry_time=self.max_transaction_retry_time_s,
+        )
+        driver.verify_connectivity()  # a configured-but-down server fails here, loudly
+        store = GraphStore(driver, database)
+        store.ensure_schema()
+        return store
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self._store = self.open_store()
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._store is not None:
+            self._store.driver.close()
+
+    @property
+    def store(self) -> GraphStore:
+        if self._store is None:
+            self._store = self.open_store()
+        return self._store

@@ -1,0 +1,62 @@
+"""Artifact storage resource: S3 (through dagster-aws's S3Resource client), then Supabase
+Storage's S3 endpoint, then a local folder, in that fallback order; each configured backend
+joins the chain. With nothing configured the local folder is the only backend."""
+
+from pathlib import Path
+
+from dagster import Config, ConfigurableResource
+from dagster_aws.s3 import S3Resource
+
+from wessley_dagster.stores.objects import FallbackStore, LocalFolderStore, ObjectStore, S3Store
+
+
+class S3Location(Config):
+    """One S3-compatible bucket: AWS, MinIO, moto, or Supabase Storage's /storage/v1/s3 endpoint."""
+
+    bucket: str
+    prefix: str = ""
+    endpoint_url: str | None = None
+    region_name: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    max_attempts: int = 5  # botocore retries with exponential backoff before a step fails
+
+    def object_store(self, name: str) -> S3Store:
+        client = S3Resource(
+            endpoint_url=self.endpoint_url,
+            region_name=self.region_name,
+            aws_access_key_id=self.aws_access_key_id,
+            aws_secret_access_key=self.aws_secret_access_key,
+            max_attempts=self.max_attempts,
+        ).get_client()
+        return S3Store(client, self.bucket, self.prefix, name=name)
+
+
+class StorageResource(ConfigurableResource):
+    s3: S3Location | None = None
+    supabase: S3Location | None = None
+    local_dir: str | None = ".wessley/artifacts"
+
+    def object_store(self) -> FallbackStore:
+        backends: list[ObjectStore] = []
+        if self.s3 is not None:
+            backends.append(self.s3.object_store("s3"))
+        if self.supabase is not None:
+            backends.append(self.supabase.object_store("supabase-storage"))
+        if self.local_dir:
+            backends.append(LocalFolderStore(Path(self.local_dir).resolve()))
+        return FallbackStore(backends)
+
+
+class UploadsResource(ConfigurableResource):
+    """Where bundles arrive: `uploads/<project_id>/<job_id>/…` in a local folder or an S3 prefix."""
+
+    local_dir: str | None = ".wessley/uploads"
+    s3: S3Location | None = None
+
+    def object_store(self) -> ObjectStore:
+        if self.s3 is not None:
+            return self.s3.object_store("s3")
+        if not self.local_dir:
+            raise ValueError("uploads need a local_dir or an s3 location")
+        return LocalFolderStore(Path(self.local_dir).resolve())

@@ -1,0 +1,74 @@
+"""Sensors: a new `manifest.json` under the uploads location starts an ingestion run (after a
+quota check); a failed ingestion run marks its job failed in the metadata store."""
+
+import json
+from datetime import datetime, timedelta
+
+from dagster import (
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    run_failure_sensor,
+    sensor,
+)
+from pydantic import ValidationError
+
+from wessley_dagster.domain.bundle import MANIFEST, Manifest, partition_key, split_partition_key
+from wessley_dagster.jobs import ingest_job
+from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.resources.storage import UploadsResource
+
+# S3 timestamps have one-second resolution: look back a little and let run_key drop repeats.
+CURSOR_SLACK = timedelta(seconds=2)
+
+
+@sensor(job=ingest_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
+def upload_sensor(
+    context: SensorEvaluationContext, uploads: UploadsResource, metadata: MetadataResource
+) -> SensorResult:
+    """Each new `<project>/<job>/manifest.json` adds a partition and requests one run (run_key = upload)."""
+    store = uploads.object_store()
+    since = datetime.fromisoformat(context.cursor) - CURSOR_SLACK if context.cursor else None
+    manifests = [o for o in store.list("", since) if o.key.endswith(f"/{MANIFEST}") and o.key.count("/") == 2]
+    existing = set(context.instance.get_dynamic_partitions(ingestion_partitions.name))
+    run_requests, new_keys = [], []
+    for obj in sorted(manifests, key=lambda o: o.last_modified):
+        project_id, job_id, _ = obj.key.split("/")
+        key = partition_key(project_id, job_id)
+        folder = store.list(f"{project_id}/{job_id}/")
+        try:
+            manifest = Manifest.model_validate(json.loads(store.get(obj.key) or b""))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            # Still run: the bundle asset fails with the file, place and problem for the UI to show.
+            context.log.warning(f"{obj.key}: unreadable manifest ({exc}); the run will report it")
+            manifest = None
+        if manifest is not None:
+            reason = metadata.store.quota_rejection(manifest, sum(o.size for o in folder), metadata.default_plan)
+            if reason:
+                metadata.store.register_job(manifest, status="rejected", error=reason)
+                context.log.info(f"{key} rejected before any work: {reason}")
+                continue
+            metadata.store.register_job(manifest, status="queued", stage="queued")
+        if key not in existing:
+            new_keys.append(key)
+            existing.add(key)
+        run_requests.append(RunRequest(partition_key=key, run_key=f"{key}@{obj.etag}", tags={"upload": obj.key}))
+    cursor = max((o.last_modified for o in manifests), default=None)
+    return SensorResult(
+        run_requests=run_requests,
+        dynamic_partitions_requests=[ingestion_partitions.build_add_request(new_keys)] if new_keys else [],
+        cursor=cursor.isoformat() if cursor else context.cursor,
+    )
+
+
+@run_failure_sensor(monitored_jobs=[ingest_job], default_status=DefaultSensorStatus.RUNNING)
+def ingest_failure_sensor(context: RunFailureSensorContext, metadata: MetadataResource) -> None:
+    """Marks the failed run's job `failed` with the error, so the product's job page shows it."""
+    key = context.dagster_run.tags.get("dagster/partition")
+    if not key:
+        return
+    project_id, job_id = split_partition_key(key)
+    metadata.store.fail_job(project_id, job_id, context.failure_event.message or "run failed")

@@ -1,0 +1,1 @@
+"""Backends behind plain Python interfaces (no Dagster): the resources wrap these."""

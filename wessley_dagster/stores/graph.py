@@ -1,0 +1,189 @@
+"""Graph store over the official neo4j driver: Neo4j 5 in production, ArcadeDB's Bolt server as
+the embedded default. Same Cypher for both.
+
+Writes are `UNWIND $rows … MERGE` batches in managed write transactions. A load stamps every
+node and relationship it touches with a fresh `load_id`, then deletes the job's nodes and
+relationships that carry another one: the new version is in before the stale part goes.
+Labels and relationship types come from the fixed schema in `graph_model`, never from user data;
+all values travel as parameters.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction
+
+from wessley_dagster.domain.graph_model import ALL_LABELS, JOB_LABELS, GraphPayload
+
+BATCH_SIZE = 2000
+
+
+def _batches(rows: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class GraphStore:
+    def __init__(self, driver: Driver, database: str | None = None) -> None:
+        self.driver = driver
+        self.database = database
+
+    def _write(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(query, params)]
+
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(query, params)]
+
+        with self.driver.session(database=self.database) as session:
+            return session.execute_read(work)
+
+    def ensure_schema(self) -> None:
+        """Uniqueness on every label's key, and (project_id, job_id) lookups; idempotent."""
+        for label in ALL_LABELS:
+            self._write(f"CREATE CONSTRAINT {label.lower()}_key IF NOT EXISTS FOR (n:{label}) REQUIRE n.key IS UNIQUE")
+        for label in JOB_LABELS:
+            self._write(f"CREATE INDEX {label.lower()}_scope IF NOT EXISTS FOR (n:{label}) ON (n.project_id, n.job_id)")
+
+    def load(self, payload: GraphPayload, batch_size: int = BATCH_SIZE) -> str:
+        """Write the job's graph, then remove what this version no longer holds. Returns the load id."""
+        load_id = uuid.uuid4().hex
+        for label, rows in payload.nodes.items():
+            for batch in _batches(rows, batch_size):
+                self._write(
+                    f"UNWIND $rows AS row MERGE (n:{label} {{key: row.key}}) "
+                    "SET n = row.props, n.key = row.key, n.load_id = $load_id",
+                    rows=batch,
+                    load_id=load_id,
+                )
+        for group in payload.rels:
+            rows = [{"s": s, "e": e} for s, e in group.pairs]
+            for batch in _batches(rows, batch_size):
+                self._write(
+                    f"UNWIND $rows AS row MATCH (a:{group.start_label} {{key: row.s}}) "
+                    f"MATCH (b:{group.end_label} {{key: row.e}}) "
+                    f"MERGE (a)-[r:{group.type}]->(b) SET r.load_id = $load_id",
+                    rows=batch,
+                    load_id=load_id,
+                )
+        self._delete_stale(payload, load_id)
+        return load_id
+
+    def _delete_stale(self, payload: GraphPayload, load_id: str) -> None:
+        scope = {"project_id": payload.project_id, "job_id": payload.job_id, "load_id": load_id}
+        for group in payload.rels:
+            # Every relationship ends on a job-scoped node, so the end side scopes the match.
+            self._write(
+                f"MATCH ()-[r:{group.type}]->(b:{group.end_label} {{project_id: $project_id, job_id: $job_id}}) "
+                "WHERE r.load_id <> $load_id DELETE r",
+                **scope,
+            )
+        for label in JOB_LABELS:
+            self._write(
+                f"MATCH (n:{label} {{project_id: $project_id, job_id: $job_id}}) "
+                "WHERE n.load_id <> $load_id DETACH DELETE n",
+                **scope,
+            )
+
+    def delete_job(self, project_id: str, job_id: str) -> None:
+        for label in JOB_LABELS:
+            self._write(
+                f"MATCH (n:{label} {{project_id: $project_id, job_id: $job_id}}) DETACH DELETE n",
+                project_id=project_id,
+                job_id=job_id,
+            )
+
+    def counts(self, project_id: str, job_id: str) -> dict[str, int]:
+        """Nodes per job label and relationships per type, for one job."""
+        result: dict[str, int] = {}
+        for label in JOB_LABELS:
+            rows = self.read(
+                f"MATCH (n:{label} {{project_id: $p, job_id: $j}}) RETURN count(n) AS c",
+                p=project_id,
+                j=job_id,
+            )
+            result[label] = rows[0]["c"]
+        rows = self.read(
+            "MATCH (n {project_id: $p, job_id: $j})-[r]->() RETURN type(r) AS t, count(r) AS c",
+            p=project_id,
+            j=job_id,
+        )
+        rows += self.read(
+            "MATCH (:Vehicle {project_id: $p})-[r:CONTAINS]->(:Component {project_id: $p, job_id: $j}) "
+            "RETURN type(r) AS t, count(r) AS c",
+            p=project_id,
+            j=job_id,
+        )
+        for row in rows:
+            result[row["t"]] = result.get(row["t"], 0) + row["c"]
+        return result
+
+    def totals(self) -> dict[str, Any]:
+        """Whole-store counts by label and relationship type (for the demo's summary)."""
+        nodes = {
+            r["label"]: r["c"] for r in self.read("MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS c")
+        }
+        rels = {r["t"]: r["c"] for r in self.read("MATCH ()-[r]->() RETURN type(r) AS t, count(*) AS c")}
+        return {"nodes": dict(sorted(nodes.items())), "relationships": dict(sorted(rels.items()))}
+
+    def dump(self, project_id: str, job_id: str) -> dict[str, list[Any]]:
+        """Every node and relationship of a job, load ids excluded, sorted: for exact comparisons."""
+        nodes = self.read(
+            "MATCH (n {project_id: $p, job_id: $j}) RETURN labels(n) AS labels, properties(n) AS props",
+            p=project_id,
+            j=job_id,
+        )
+        rels = self.read(
+            "MATCH (a)-[r]->(b {project_id: $p, job_id: $j}) RETURN a.key AS s, type(r) AS t, b.key AS e",
+            p=project_id,
+            j=job_id,
+        )
+        node_rows = sorted(
+            (sorted(n["labels"]), sorted((k, repr(v)) for k, v in n["props"].items() if k != "load_id")) for n in nodes
+        )
+        return {"nodes": node_rows, "relationships": sorted((r["s"], r["t"], r["e"]) for r in rels)}
+
+    def missing_connections(
+        self, project_id: str, job_id: str, connections: list[dict[str, str]]
+    ) -> list[dict[str, str]]:
+        """The (component, pin, net) triples that do not exist as Component-HAS_PIN-Pin-ON_NET-Net."""
+        found = self.read(
+            "UNWIND $rows AS row "
+            "MATCH (c:Component {project_id: $p, job_id: $j, id: row.component_id})-[:HAS_PIN]->"
+            "(pin:Pin {name: row.pin})-[:ON_NET]->(n:Net {name: row.net}) "
+            "RETURN row.component_id AS component_id, row.pin AS pin, row.net AS net",
+            rows=connections,
+            p=project_id,
+            j=job_id,
+        )
+        present = {(r["component_id"], r["pin"], r["net"]) for r in found}
+        return [c for c in connections if (c["component_id"], c["pin"], c["net"]) not in present]
+
+    def orphan_pins(self, project_id: str, job_id: str) -> int:
+        rows = self.read(
+            "MATCH (p:Pin {project_id: $p, job_id: $j}) WHERE NOT ( (:Component)-[:HAS_PIN]->(p) ) "
+            "RETURN count(p) AS c",
+            p=project_id,
+            j=job_id,
+        )
+        return rows[0]["c"]
+
+    def net_members(self, project_id: str, net: str, job_id: str | None = None) -> list[dict[str, Any]]:
+        """Components and pins on a net."""
+        return self.read(
+            "MATCH (c:Component {project_id: $p})-[:HAS_PIN]->(pin:Pin)"
+            "-[:ON_NET]->(n:Net {project_id: $p, name: $net}) "
+            "WHERE $j IS NULL OR n.job_id = $j "
+            "RETURN n.job_id AS job_id, c.id AS component_id, c.type AS type, pin.name AS pin "
+            "ORDER BY job_id, component_id, pin",
+            p=project_id,
+            net=net,
+            j=job_id,
+        )

@@ -1,0 +1,295 @@
+"""Job, project, artifact and quota metadata over SQLAlchemy: SQLite by default, Supabase's
+Postgres (`SUPABASE_DB_URL`) in production. The schema is the SQL under supabase/migrations/,
+applied in order by `migrate()` and recorded in `schema_migrations`.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+
+from wessley_dagster.domain.bundle import Manifest
+
+# The project is installed editable (make install), so the repository's migrations are the source.
+MIGRATIONS = Path(__file__).resolve().parents[2] / "supabase" / "migrations"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _month_start(now: datetime) -> str:
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0).isoformat()
+
+
+def _next_month(now: datetime) -> str:
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC).date().isoformat()
+
+
+class MetadataStore:
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = create_engine(url, pool_pre_ping=True)
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations; returns the versions applied now."""
+        applied_now = []
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "create table if not exists schema_migrations (version text primary key, applied_at text not null)"
+                )
+            )
+            done = {row[0] for row in conn.execute(text("select version from schema_migrations"))}
+        for path in sorted(MIGRATIONS.glob("*.sql")):
+            version = path.name.split("_", 1)[0]
+            if version in done:
+                continue
+            statements = [s.strip() for s in _strip_comments(path.read_text()).split(";") if s.strip()]
+            with self.engine.begin() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
+                conn.execute(
+                    text("insert into schema_migrations (version, applied_at) values (:v, :t)"),
+                    {"v": version, "t": _now()},
+                )
+            applied_now.append(version)
+        return applied_now
+
+    def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text(sql), dict(params or {}))
+
+    def _rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(text(sql), dict(params or {}))]
+
+    # --- projects and jobs -------------------------------------------------------------------
+
+    def register_job(self, manifest: Manifest, status: str, stage: str | None = None, error: str | None = None) -> None:
+        """Create or update the project and job rows for a manifest (idempotent)."""
+        now = _now()
+        params = {
+            "p": manifest.project_id,
+            "j": manifest.job_id,
+            "u": manifest.user_id,
+            "v": json.dumps(manifest.vehicle.model_dump(mode="json")),
+            "s": status,
+            "stage": stage,
+            "e": error,
+            "c": manifest.created_at.isoformat(),
+            "now": now,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "insert into projects (project_id, user_id, vehicle, created_at, updated_at) "
+                    "values (:p, :u, :v, :now, :now) "
+                    "on conflict (project_id) do update set vehicle = excluded.vehicle, "
+                    "updated_at = excluded.updated_at"
+                ),
+                params,
+            )
+            conn.execute(
+                text(
+                    "insert into ingestion_jobs (project_id, job_id, user_id, status, stage, progress, error, "
+                    "created_at, updated_at) values (:p, :j, :u, :s, :stage, 0, :e, :c, :now) "
+                    "on conflict (project_id, job_id) do update set status = excluded.status, "
+                    "stage = excluded.stage, error = excluded.error, updated_at = excluded.updated_at"
+                ),
+                params,
+            )
+
+    def set_stage(self, project_id: str, job_id: str, stage: str, progress: int, run_id: str | None = None) -> None:
+        self._exec(
+            "update ingestion_jobs set status = 'running', stage = :stage, progress = :progress, error = null, "
+            "dagster_run_id = coalesce(:run, dagster_run_id), updated_at = :now "
+            "where project_id = :p and job_id = :j",
+            {
+                "p": project_id,
+                "j": job_id,
+                "stage": stage,
+                "progress": progress,
+                "run": run_id,
+                "now": _now(),
+            },
+        )
+
+    def complete_job(
+        self, project_id: str, job_id: str, metrics: Mapping[str, Any], chunker_version: str, embedding_model: str
+    ) -> None:
+        artifacts = [r["name"] for r in self.artifacts(project_id, job_id)]
+        now = _now()
+        self._exec(
+            "update ingestion_jobs set status = 'succeeded', stage = 'done', progress = 100, error = null, "
+            "metrics = :m, artifacts = :a, chunker_version = :cv, embedding_model = :em, updated_at = :now, "
+            "finished_at = :now where project_id = :p and job_id = :j",
+            {
+                "p": project_id,
+                "j": job_id,
+                "m": json.dumps(dict(metrics), sort_keys=True),
+                "a": json.dumps(artifacts),
+                "cv": chunker_version,
+                "em": embedding_model,
+                "now": now,
+            },
+        )
+
+    def fail_job(self, project_id: str, job_id: str, error: str) -> None:
+        self._exec(
+            "update ingestion_jobs set status = 'failed', error = :e, updated_at = :now, finished_at = :now "
+            "where project_id = :p and job_id = :j",
+            {"p": project_id, "j": job_id, "e": error[:4000], "now": _now()},
+        )
+
+    def job(self, project_id: str, job_id: str) -> dict[str, Any] | None:
+        rows = self._rows(
+            "select * from ingestion_jobs where project_id = :p and job_id = :j",
+            {"p": project_id, "j": job_id},
+        )
+        return rows[0] if rows else None
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return self._rows("select * from ingestion_jobs order by project_id, job_id")
+
+    # --- artifacts -----------------------------------------------------------------------------
+
+    def replace_artifacts(self, project_id: str, job_id: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """The job's artifact registry becomes exactly `rows` (one transaction)."""
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(
+                text("delete from artifacts where project_id = :p and job_id = :j"),
+                {"p": project_id, "j": job_id},
+            )
+            for row in rows:
+                conn.execute(
+                    text(
+                        "insert into artifacts (project_id, job_id, name, artifact_type, storage_url, backend, "
+                        "content_type, size_bytes, metadata, created_at) "
+                        "values (:p, :j, :name, :type, :url, :backend, :ct, :size, :meta, :now)"
+                    ),
+                    {
+                        "p": project_id,
+                        "j": job_id,
+                        "name": row["name"],
+                        "type": row["artifact_type"],
+                        "url": row["storage_url"],
+                        "backend": row["backend"],
+                        "ct": row["content_type"],
+                        "size": row["size_bytes"],
+                        "meta": json.dumps(row.get("metadata") or {}),
+                        "now": now,
+                    },
+                )
+
+    def artifacts(self, project_id: str | None = None, job_id: str | None = None) -> list[dict[str, Any]]:
+        return self._rows(
+            "select * from artifacts where (:p is null or project_id = :p) and (:j is null or job_id = :j) "
+            "order by project_id, job_id, name",
+            {"p": project_id, "j": job_id},
+        )
+
+    # --- quotas --------------------------------------------------------------------------------
+
+    def quota(self, user_id: str, default_plan: Mapping[str, Any]) -> dict[str, Any]:
+        """The user's quota row with usage recomputed from jobs and artifacts (re-runs count once)."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "insert into user_quotas (user_id, plan, monthly_ingestion_limit, storage_limit_bytes, reset_date) "
+                    "values (:u, :plan, :ing, :sto, :reset) on conflict (user_id) do nothing"
+                ),
+                {
+                    "u": user_id,
+                    "plan": default_plan["plan"],
+                    "ing": default_plan["monthly_ingestion_limit"],
+                    "sto": default_plan["storage_limit_bytes"],
+                    "reset": _next_month(now),
+                },
+            )
+            used = conn.execute(
+                text(
+                    "select count(*) from ingestion_jobs where user_id = :u and status <> 'rejected' "
+                    "and created_at >= :since"
+                ),
+                {"u": user_id, "since": _month_start(now)},
+            ).scalar_one()
+            stored = conn.execute(
+                text(
+                    "select coalesce(sum(a.size_bytes), 0) from artifacts a join ingestion_jobs j "
+                    "on a.project_id = j.project_id and a.job_id = j.job_id where j.user_id = :u"
+                ),
+                {"u": user_id},
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "update user_quotas set ingestions_used = :used, storage_used_bytes = :stored, "
+                    "reset_date = :reset where user_id = :u"
+                ),
+                {"u": user_id, "used": int(used), "stored": int(stored), "reset": _next_month(now)},
+            )
+            row = conn.execute(text("select * from user_quotas where user_id = :u"), {"u": user_id}).one()
+        return dict(row._mapping)
+
+    def quota_rejection(self, manifest: Manifest, incoming_bytes: int, default_plan: Mapping[str, Any]) -> str | None:
+        """Why this job would exceed the user's quota, or None if it fits. A known job is a re-run."""
+        quota = self.quota(manifest.user_id, default_plan)
+        if self.job(manifest.project_id, manifest.job_id) is None and (
+            quota["ingestions_used"] + 1 > quota["monthly_ingestion_limit"]
+        ):
+            return (
+                f"monthly ingestion quota exceeded: {quota['ingestions_used']} of "
+                f"{quota['monthly_ingestion_limit']} used (plan {quota['plan']})"
+            )
+        if quota["storage_used_bytes"] + incoming_bytes > quota["storage_limit_bytes"]:
+            return (
+                f"storage quota exceeded: {quota['storage_used_bytes']} + {incoming_bytes} bytes > "
+                f"{quota['storage_limit_bytes']} (plan {quota['plan']})"
+            )
+        return None
+
+    # --- embedding cache (EmbeddingCache protocol) ----------------------------------------------
+
+    def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, list[float]]:
+        wanted = list(hashes)
+        found: dict[str, list[float]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            names = {f"h{i}": h for i, h in enumerate(chunk)}
+            rows = self._rows(
+                f"select text_sha256, vector from embedding_cache where model = :m "
+                f"and text_sha256 in ({', '.join(':' + n for n in names)})",
+                {"m": model, **names},
+            )
+            for row in rows:
+                found[row["text_sha256"]] = array("f", bytes(row["vector"])).tolist()
+        return found
+
+    def put_many(self, model: str, vectors: Mapping[str, list[float]]) -> None:
+        rows = [{"m": model, "h": h, "d": len(v), "v": array("f", v).tobytes()} for h, v in vectors.items()]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "insert into embedding_cache (model, text_sha256, dimension, vector) values (:m, :h, :d, :v) "
+                        "on conflict (model, text_sha256) do nothing"
+                    ),
+                    rows,
+                )
+
+    def totals(self) -> dict[str, int]:
+        tables = ("projects", "ingestion_jobs", "artifacts", "user_quotas", "embedding_cache")
+        with self.engine.connect() as conn:
+            return {t: int(conn.execute(text(f"select count(*) from {t}")).scalar_one()) for t in tables}
+
+
+def _strip_comments(sql: str) -> str:
+    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())

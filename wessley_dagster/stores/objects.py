@@ -1,0 +1,175 @@
+"""Object storage for artifacts and uploads: a local folder, or an S3 bucket (AWS, MinIO, or
+Supabase Storage's S3 endpoint) through a boto3 client. `FallbackStore` tries its backends in
+order and reports which one took each object.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+mimetypes.add_type("application/x-ndjson", ".ndjson")
+mimetypes.add_type("application/graphml+xml", ".graphml")
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    url: str
+    backend: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    key: str
+    size: int
+    last_modified: datetime
+    etag: str
+    url: str
+    backend: str
+
+    @property
+    def content_type(self) -> str:
+        return mimetypes.guess_type(self.key)[0] or "application/octet-stream"
+
+
+class ObjectStore(Protocol):
+    name: str
+
+    def put(self, key: str, data: bytes, content_type: str) -> StoredObject: ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def list(self, prefix: str, since: datetime | None = None) -> list[ListedObject]:
+        """Objects under prefix, modified after `since` when given."""
+        ...
+
+
+class LocalFolderStore:
+    name = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"object key {key!r} escapes {self.root}")
+        return path
+
+    def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # atomic: a reader never sees half a file
+        return StoredObject(key, path.as_uri(), self.name, len(data))
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        return path.read_bytes() if path.is_file() else None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def list(self, prefix: str, since: datetime | None = None) -> list[ListedObject]:
+        base = self.root / prefix
+        if not base.exists():
+            return []
+        paths: Iterator[Path] = base.rglob("*") if base.is_dir() else iter([base])
+        out = []
+        for path in paths:
+            if path.is_file() and not path.name.endswith(".tmp"):
+                stat = path.stat()
+                modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+                if since is not None and modified <= since:
+                    continue
+                key = path.relative_to(self.root).as_posix()
+                etag = f"{stat.st_size}-{stat.st_mtime_ns}"
+                out.append(ListedObject(key, stat.st_size, modified, etag, path.as_uri(), self.name))
+        return sorted(out, key=lambda o: o.key)
+
+
+class S3Store:
+    def __init__(self, client: Any, bucket: str, prefix: str = "", name: str = "s3") -> None:
+        self.client, self.bucket, self.prefix, self.name = client, bucket, prefix.strip("/"), name
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
+        return StoredObject(key, f"s3://{self.bucket}/{self._key(key)}", self.name, len(data))
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def list(self, prefix: str, since: datetime | None = None) -> list[ListedObject]:
+        from dagster_aws.s3.sensor import get_objects
+
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        objects = get_objects(self.bucket, prefix=self._key(prefix), since_last_modified=since, client=self.client)
+        return [
+            ListedObject(
+                o["Key"][strip:],
+                o["Size"],
+                o["LastModified"],
+                o["ETag"].strip('"'),
+                f"s3://{self.bucket}/{o['Key']}",
+                self.name,
+            )
+            for o in objects
+        ]
+
+
+class FallbackStore:
+    """Writes go to the first backend that accepts them; reads look in each, in order."""
+
+    def __init__(self, backends: Sequence[ObjectStore]) -> None:
+        if not backends:
+            raise ValueError("at least one storage backend is needed")
+        self.backends = list(backends)
+        self.name = "+".join(b.name for b in backends)
+
+    def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        errors = []
+        for backend in self.backends:
+            try:
+                return backend.put(key, data, content_type)
+            except Exception as exc:  # the next backend is the fallback; all failing raises below
+                log.warning("storage backend %s refused %s: %s", backend.name, key, exc)
+                errors.append(f"{backend.name}: {exc}")
+        raise RuntimeError(f"no storage backend accepted {key}: " + "; ".join(errors))
+
+    def get(self, key: str) -> bytes | None:
+        for backend in self.backends:
+            data = backend.get(key)
+            if data is not None:
+                return data
+        return None
+
+    def delete(self, key: str) -> None:
+        for backend in self.backends:
+            backend.delete(key)
+
+    def list(self, prefix: str, since: datetime | None = None) -> list[ListedObject]:
+        seen: dict[str, ListedObject] = {}
+        for backend in self.backends:
+            for obj in backend.list(prefix, since):
+                seen.setdefault(obj.key, obj)
+        return sorted(seen.values(), key=lambda o: o.key)
