@@ -5,6 +5,7 @@ import json
 from datetime import datetime, timedelta
 
 from dagster import (
+    DagsterEventType,
     DefaultSensorStatus,
     RunFailureSensorContext,
     RunRequest,
@@ -71,4 +72,12 @@ def ingest_failure_sensor(context: RunFailureSensorContext, metadata: MetadataRe
     if not key:
         return
     project_id, job_id = split_partition_key(key)
-    metadata.store.fail_job(project_id, job_id, context.failure_event.message or "run failed")
+    steps = context.instance.all_logs(context.dagster_run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+    errors = [
+        f"{e.step_key}: {e.dagster_event.step_failure_data.user_failure_data.description}"
+        if e.dagster_event.step_failure_data.user_failure_data
+        else f"{e.step_key}: {e.dagster_event.step_failure_data.error.message.strip()}"
+        for e in steps
+        if e.dagster_event is not None
+    ]
+    metadata.store.fail_job(project_id, job_id, "; ".join(errors) or context.failure_event.message or "run failed")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Protocol
@@ -120,7 +121,9 @@ def embed_cached(
     missing = list({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
     for start in range(0, len(missing), batch_size):
         batch = missing[start : start + batch_size]
-        fresh = dict(zip((h for h, _ in batch), embedder.embed([t for _, t in batch]), strict=True))
+        # Rounded to float32 now, as the cache stores them, so a cached run equals a fresh one.
+        vectors = [array("f", v).tolist() for v in embedder.embed([t for _, t in batch])]
+        fresh = dict(zip((h for h, _ in batch), vectors, strict=True))
         for vector in fresh.values():
             if len(vector) != embedder.dimension:
                 raise ValueError(f"{embedder.model} returned {len(vector)} dimensions, expected {embedder.dimension}")

@@ -42,13 +42,14 @@ class GraphResource(ConfigurableResource):
             connection_timeout=self.connection_timeout_s,
             max_transaction_retry_time=self.max_transaction_retry_time_s,
         )
-        driver.verify_connectivity()  # a configured-but-down server fails here, loudly
-        store = GraphStore(driver, database)
-        store.ensure_schema()
+        try:
+            driver.verify_connectivity()  # a configured-but-down server fails here, loudly
+            store = GraphStore(driver, database)
+            store.ensure_schema()
+        except Exception:
+            driver.close()
+            raise
         return store
-
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        self._store = self.open_store()
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._store is not None:
@@ -56,6 +57,8 @@ class GraphResource(ConfigurableResource):
 
     @property
     def store(self) -> GraphStore:
+        """Connects on first use, inside a step: a server that is down fails that step, and the
+        step's RetryPolicy retries it, instead of failing resource initialisation for the run."""
         if self._store is None:
             self._store = self.open_store()
         return self._store

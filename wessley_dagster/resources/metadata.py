@@ -3,7 +3,7 @@ file. Migrations under supabase/migrations/ are applied on setup."""
 
 from pathlib import Path
 
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
 from wessley_dagster.stores.metadata import MetadataStore
@@ -37,9 +37,6 @@ class MetadataResource(ConfigurableResource):
         store = MetadataStore(url)
         store.migrate()
         return store
-
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        self._store = self.open_store()
 
     @property
     def store(self) -> MetadataStore:

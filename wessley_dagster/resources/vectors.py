@@ -31,9 +31,6 @@ class VectorResource(ConfigurableResource):
             return QdrantServerVectorStore(self.collection, path=self.local_path)
         return EdgeVectorStore(Path(self.edge_dir), self.collection)
 
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        self._store = self.open_store()
-
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._store is not None:
             self._store.close()

@@ -66,27 +66,35 @@ class ArcadeDBServer:
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / "start.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if self.is_up():
-                return
-            log = open(self.root / "server.log", "ab")  # noqa: SIM115 - handed to the child process
-            process = subprocess.Popen(
-                self._command(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            self.pid_file.write_text(str(process.pid))
+            process = None
+            if not self.is_up():
+                log = open(self.root / "server.log", "ab")  # noqa: SIM115 - handed to the child process
+                process = subprocess.Popen(
+                    self._command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )  # fmt: skip
+                self.pid_file.write_text(str(process.pid))
             deadline = time.monotonic() + timeout
-            while not self.is_up():
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"ArcadeDB exited with code {process.returncode}; see {self.root / 'server.log'}"
-                    )
+            # Bolt listens before the default database exists: ready means a query on it succeeds.
+            while not self._answers():
+                if process is not None and process.poll() is not None:
+                    raise RuntimeError(f"ArcadeDB exited with code {process.returncode}; see {self.root}/server.log")
                 if time.monotonic() > deadline:
-                    process.kill()
-                    raise TimeoutError(f"ArcadeDB did not open port {self.bolt_port} in {timeout}s")
+                    raise TimeoutError(f"ArcadeDB did not answer on port {self.bolt_port} in {timeout}s")
                 time.sleep(0.25)
+
+    def _answers(self) -> bool:
+        if not self.is_up():
+            return False
+        from neo4j import GraphDatabase
+        from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+        with GraphDatabase.driver(self.uri, auth=(USER, self.password)) as driver:
+            try:
+                driver.execute_query("MATCH (n) RETURN count(n) AS c", database_=DATABASE)
+            except (Neo4jError, ServiceUnavailable):
+                return False
+        return True
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop the server this folder started; True if one was running."""

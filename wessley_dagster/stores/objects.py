@@ -157,10 +157,19 @@ class FallbackStore:
         raise RuntimeError(f"no storage backend accepted {key}: " + "; ".join(errors))
 
     def get(self, key: str) -> bytes | None:
+        """The object from the first backend that has it; a backend that is down is only
+        tolerated when a later one has the object (it may have been the fallback on write)."""
+        errors = []
         for backend in self.backends:
-            data = backend.get(key)
+            try:
+                data = backend.get(key)
+            except Exception as exc:  # reported below unless a later backend has the object
+                errors.append(f"{backend.name}: {exc}")
+                continue
             if data is not None:
                 return data
+        if errors:
+            raise RuntimeError(f"could not read {key}: " + "; ".join(errors))
         return None
 
     def delete(self, key: str) -> None:

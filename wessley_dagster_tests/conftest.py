@@ -1,0 +1,115 @@
+"""Shared fixtures: one real ArcadeDB server for the session, and per-test embedded backends
+under a temporary WESSLEY_HOME (Qdrant Edge, a local artifacts folder, SQLite)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dagster import DagsterInstance
+
+from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.resources import build_resources
+from wessley_dagster.stores.arcadedb import ArcadeDBServer
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLES = REPO / "data" / "bundles"
+SYNTHETIC = BUNDLES / "demo-roadster" / "fuel-pump-2019"
+SPEEDUINO = BUNDLES / "speeduino" / "v0.4.3d"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def arcadedb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArcadeDBServer]:
+    server = ArcadeDBServer(tmp_path_factory.mktemp("arcadedb"), bolt_port=free_port(), http_port=free_port())
+    server.ensure_running()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def env(tmp_path: Path, arcadedb: ArcadeDBServer) -> dict[str, str]:
+    """The environment of a fresh install: embedded defaults under tmp_path, deterministic embeddings."""
+    return {
+        "WESSLEY_HOME": str(tmp_path / "home"),
+        "WESSLEY_EMBEDDINGS": "hashing",
+        "WESSLEY_ARCADEDB_BOLT_PORT": str(arcadedb.bolt_port),
+        "WESSLEY_ARCADEDB_HTTP_PORT": str(arcadedb.http_port),
+    }
+
+
+@pytest.fixture
+def resources(env: dict[str, str]) -> dict[str, Any]:
+    return build_resources(env)
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    with DagsterInstance.ephemeral() as inst:
+        yield inst
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def stage_bundle(source: Path, uploads: Path, project_id: str, job_id: str, **manifest_changes: Any) -> str:
+    """Copy a bundle into an uploads folder under new ids (manifest last); returns its partition key."""
+    target = uploads / project_id / job_id
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        if path.name != "manifest.json":
+            shutil.copy(path, target / path.name)
+    manifest = json.loads((source / "manifest.json").read_text())
+    manifest.update(project_id=project_id, job_id=job_id, **manifest_changes)
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return f"{project_id}__{job_id}"
+
+
+def uploads_dir(env: dict[str, str]) -> Path:
+    return Path(env["WESSLEY_HOME"]) / "uploads"
+
+
+def add_partitions(instance: DagsterInstance, *keys: str) -> None:
+    instance.add_dynamic_partitions(ingestion_partitions.name, list(keys))
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's S3 server over real HTTP on loopback; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Credentials and endpoint for moto, plus a fresh bucket; returned as S3_* variables."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    bucket = unique("bucket")
+    boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(Bucket=bucket)
+    return {
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": moto_server,
+        "S3_REGION": "us-east-1",
+        "S3_ACCESS_KEY_ID": "testing",
+        "S3_SECRET_ACCESS_KEY": "testing",
+    }

@@ -1,0 +1,147 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from wessley_dagster.domain.bundle import BundleError, declared_pin_mismatches, read_bundle, split_partition_key
+from wessley_dagster_tests.conftest import SPEEDUINO, SYNTHETIC
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def read(files: dict[str, bytes], expected_key: str | None = None):
+    return read_bundle(files.get, expected_key=expected_key)
+
+
+def test_sample_bundles_validate():
+    synthetic = read(files_of(SYNTHETIC), "demo-roadster__fuel-pump-2019")
+    assert (len(synthetic.text_spans), len(synthetic.components), len(synthetic.netlist.nets)) == (31, 10, 10)
+    speeduino = read(files_of(SPEEDUINO))
+    assert len(speeduino.components) == 134 and len(speeduino.netlist.nets) == 162
+
+
+def test_unknown_fields_are_kept():
+    bundle = read(files_of(SYNTHETIC))
+    k3 = next(c for c in bundle.components if c.id == "K3")
+    assert k3.model_extra == {"manufacturer_part": "Bosch 0332019150"}
+    assert bundle.manifest.model_extra == {"ocr_pipeline": "synthetic-fixture"}
+
+
+def with_change(name: str, mutate) -> dict[str, bytes]:
+    files = files_of(SYNTHETIC)
+    files[name] = mutate(files[name])
+    return files
+
+
+def json_change(name: str, edit):
+    def mutate(raw: bytes) -> bytes:
+        data = json.loads(raw)
+        edit(data)
+        return json.dumps(data).encode()
+
+    return with_change(name, mutate)
+
+
+def ndjson_line_change(lineno: int, new_line: str) -> dict[str, bytes]:
+    def mutate(raw: bytes) -> bytes:
+        lines = raw.decode().splitlines()
+        lines[lineno - 1] = new_line
+        return ("\n".join(lines) + "\n").encode()
+
+    return with_change("text_spans.ndjson", mutate)
+
+
+@pytest.mark.parametrize(
+    ("files", "file", "where", "problem"),
+    [
+        (ndjson_line_change(7, '{"id": "s7", "text": "broken'), "text_spans.ndjson", "line 7", "invalid JSON"),
+        (
+            ndjson_line_change(3, '{"id": "s3", "text": "x", "page": 1, "confidence": 0.5, "engine": "t"}'),
+            "text_spans.ndjson",
+            "line 3 $.bbox",
+            "Field required",
+        ),
+        (
+            ndjson_line_change(
+                4, '{"id": "s1", "text": "x", "page": 1, "bbox": [0,0,1,1], "confidence": 1, "engine": "t"}'
+            ),
+            "text_spans.ndjson",
+            "line 4 $.id",
+            "duplicate span id 's1' (first on line 1)",
+        ),
+        (json_change("components.json", lambda d: d[4].pop("page")), "components.json", "$[4].page", "Field required"),
+        (
+            json_change("components.json", lambda d: d[2].update(confidence="high")),
+            "components.json",
+            "$[2].confidence",
+            "valid number",
+        ),
+        (
+            json_change("components.json", lambda d: d[3].update(id="F21")),
+            "components.json",
+            "$[3].id",
+            "duplicate component id 'F21'",
+        ),
+        (
+            json_change("netlist.json", lambda d: d["nets"][5]["connections"][1].update(component_id="R99")),
+            "netlist.json",
+            "$.nets[5].connections[1].component_id",
+            "unknown component 'R99'",
+        ),
+        (
+            json_change("components.json", lambda d: d[0]["span_ids"].append("s404")),
+            "components.json",
+            "$[0].span_ids[2]",
+            "unknown text span 's404'",
+        ),
+        (
+            json_change("manifest.json", lambda d: d.update(page_count="two")),
+            "manifest.json",
+            "$.page_count",
+            "integer",
+        ),
+        (
+            json_change("manifest.json", lambda d: d.update(project_id="a__b")),
+            "manifest.json",
+            "$.project_id",
+            "must not contain '__'",
+        ),
+        (with_change("netlist.json", lambda raw: raw[:-40]), "netlist.json", "line", "invalid JSON"),
+    ],
+)
+def test_bad_input_names_file_place_and_problem(files, file, where, problem):
+    with pytest.raises(BundleError) as excinfo:
+        read(files)
+    err = excinfo.value
+    assert err.file == file
+    assert err.where.startswith(where)
+    assert problem in err.problem
+    assert str(err).startswith(f"{file}: {where}")
+
+
+def test_missing_file_is_named():
+    files = files_of(SYNTHETIC)
+    del files["netlist.json"]
+    with pytest.raises(BundleError, match=r"netlist.json: file: missing from the bundle"):
+        read(files)
+
+
+def test_manifest_must_match_its_folder():
+    with pytest.raises(BundleError, match="names 'demo-roadster__fuel-pump-2019' but the bundle is 'x__y'"):
+        read(files_of(SYNTHETIC), expected_key="x__y")
+
+
+def test_undeclared_pins_are_reported_not_rejected():
+    files = json_change(
+        "netlist.json", lambda d: d["nets"][0]["connections"].append({"component_id": "K3", "pin": "99"})
+    )
+    bundle = read(files)
+    assert declared_pin_mismatches(bundle) == ["net 'VBAT': K3 has no pin '99'"]
+
+
+def test_partition_key_round_trip():
+    assert split_partition_key("proj-1__job__2") == ("proj-1", "job__2")
+    with pytest.raises(ValueError, match="is not"):
+        split_partition_key("no-separator")

@@ -1,0 +1,55 @@
+import math
+
+from wessley_dagster.domain.embedders import HashingEmbedder, WordLlamaEmbedder, embed_cached
+
+
+class DictCache:
+    def __init__(self):
+        self.data = {}
+
+    def get_many(self, model, hashes):
+        return {h: self.data[(model, h)] for h in hashes if (model, h) in self.data}
+
+    def put_many(self, model, vectors):
+        self.data.update({(model, h): v for h, v in vectors.items()})
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self):
+        super().__init__(32)
+        self.seen = []
+
+    def embed(self, texts):
+        self.seen.extend(texts)
+        return super().embed(texts)
+
+
+def test_hashing_embedder_is_deterministic_and_normalised():
+    a, b = HashingEmbedder(64).embed(["relay K3 coil", "relay K3 coil"])
+    assert a == b and len(a) == 64
+    assert math.isclose(sum(v * v for v in a), 1.0, rel_tol=1e-9)
+
+
+def test_similar_texts_score_higher():
+    emb = HashingEmbedder(256)
+    q, near, far = emb.embed(["fuel pump relay", "relay for the fuel pump", "CAN bus termination resistor"])
+    dot = lambda x, y: sum(i * j for i, j in zip(x, y, strict=True))  # noqa: E731
+    assert dot(q, near) > dot(q, far)
+
+
+def test_cache_embeds_each_text_once_per_model():
+    cache, embedder = DictCache(), CountingEmbedder()
+    first, fresh = embed_cached(embedder, ["a", "b", "a"], cache)
+    assert fresh == 2 and embedder.seen == ["a", "b"]
+    second, fresh = embed_cached(embedder, ["b", "a", "c"], cache)
+    assert fresh == 1 and embedder.seen == ["a", "b", "c"]
+    assert second[0] == first[1] and second[1] == first[0]
+
+
+def test_wordllama_loads_from_the_wheel_without_network(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    emb = WordLlamaEmbedder()
+    q, near, far = emb.embed(["fuel injector driver", "injector", "ground strap"])
+    assert len(q) == emb.dimension == 256
+    dot = lambda x, y: sum(i * j for i, j in zip(x, y, strict=True))  # noqa: E731
+    assert dot(q, near) > dot(q, far)

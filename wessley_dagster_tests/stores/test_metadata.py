@@ -1,0 +1,65 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from wessley_dagster.domain.bundle import Manifest, Vehicle
+from wessley_dagster.stores.metadata import MetadataStore
+
+PLAN = {"plan": "free", "monthly_ingestion_limit": 2, "storage_limit_bytes": 1000}
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = MetadataStore(f"sqlite:///{tmp_path / 'meta.db'}")
+    assert s.migrate() == ["20261124000000"]
+    assert s.migrate() == []  # applied once
+    return s
+
+
+def manifest(job_id: str, user: str = "u1") -> Manifest:
+    return Manifest(
+        project_id="p", job_id=job_id, user_id=user, vehicle=Vehicle(make="M", model="X", year=2020),
+        source_document="doc.pdf", page_count=1, created_at=datetime.now(UTC),
+    )  # fmt: skip
+
+
+def test_job_lifecycle(store):
+    store.register_job(manifest("j1"), status="queued")
+    store.set_stage("p", "j1", "chunks", 40, run_id="run-1")
+    assert store.job("p", "j1")["status"] == "running"
+    store.replace_artifacts("p", "j1", [
+        {"name": "a.json", "artifact_type": "json", "storage_url": "file:///a", "backend": "local",
+         "content_type": "application/json", "size_bytes": 10},
+    ])  # fmt: skip
+    store.complete_job("p", "j1", {"components": 3}, "1", "hashing-w3-256")
+    job = store.job("p", "j1")
+    assert (job["status"], job["progress"], job["stage"], job["dagster_run_id"]) == ("succeeded", 100, "done", "run-1")
+    store.fail_job("p", "j1", "boom")
+    assert (store.job("p", "j1")["status"], store.job("p", "j1")["error"]) == ("failed", "boom")
+    store.register_job(manifest("j1"), status="queued")
+    assert len(store.jobs()) == 1
+
+
+def test_artifacts_are_replaced_not_appended(store):
+    store.register_job(manifest("j1"), status="running")
+    row = {"artifact_type": "json", "storage_url": "u", "backend": "local", "content_type": "c", "size_bytes": 1}
+    store.replace_artifacts("p", "j1", [{"name": "a", **row}, {"name": "b", **row}])
+    store.replace_artifacts("p", "j1", [{"name": "b", **row}])
+    assert [a["name"] for a in store.artifacts("p", "j1")] == ["b"]
+
+
+def test_quota_rejects_the_job_over_the_monthly_limit_but_not_a_rerun(store):
+    for job in ("j1", "j2"):
+        assert store.quota_rejection(manifest(job), 10, PLAN) is None
+        store.register_job(manifest(job), status="queued")
+    assert store.quota_rejection(manifest("j1"), 10, PLAN) is None  # a re-run of a known job
+    reason = store.quota_rejection(manifest("j3"), 10, PLAN)
+    assert reason == "monthly ingestion quota exceeded: 2 of 2 used (plan free)"
+    assert store.quota_rejection(manifest("j1", user="u2"), 2000, PLAN).startswith("storage quota exceeded: 0 + 2000")
+
+
+def test_embedding_cache_round_trips_float32(store):
+    store.put_many("m", {"h1": [0.5, -1.25], "h2": [1.0, 2.0]})
+    store.put_many("m", {"h1": [9.0, 9.0]})  # first write wins: same text, same vector
+    assert store.get_many("m", ["h1", "h3"]) == {"h1": [0.5, -1.25]}
+    assert store.get_many("other", ["h1"]) == {}

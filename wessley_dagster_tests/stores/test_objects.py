@@ -1,0 +1,57 @@
+from pathlib import Path
+
+import boto3
+import pytest
+
+from wessley_dagster.stores.objects import FallbackStore, LocalFolderStore, S3Store
+
+
+@pytest.fixture
+def s3(s3_env) -> S3Store:
+    client = boto3.client(
+        "s3", endpoint_url=s3_env["S3_ENDPOINT_URL"], region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )  # fmt: skip
+    return S3Store(client, s3_env["S3_BUCKET"], prefix="artifacts")
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_put_get_list_delete(kind, tmp_path: Path, request):
+    store = LocalFolderStore(tmp_path) if kind == "local" else request.getfixturevalue("s3")
+    stored = store.put("p/j/a.json", b"{}", "application/json")
+    store.put("p/j/exports/b.ndjson", b"x\n", "application/x-ndjson")
+    assert stored.size == 2 and stored.backend == kind
+    assert store.get("p/j/a.json") == b"{}" and store.get("p/j/missing") is None
+    listed = store.list("p/j/")
+    assert [o.key for o in listed] == ["p/j/a.json", "p/j/exports/b.ndjson"]
+    assert listed[1].content_type == "application/x-ndjson"
+    assert store.list("p/j/", since=max(o.last_modified for o in listed)) == []
+    store.delete("p/j/a.json")
+    assert [o.key for o in store.list("p/")] == ["p/j/exports/b.ndjson"]
+
+
+def test_local_keys_cannot_escape_the_root(tmp_path: Path):
+    with pytest.raises(ValueError, match="escapes"):
+        LocalFolderStore(tmp_path / "root").put("../outside", b"x", "text/plain")
+
+
+def test_fallback_reports_the_backend_that_took_the_object(tmp_path: Path):
+    dead = boto3.client(
+        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="x",
+        aws_secret_access_key="x", config=boto3.session.Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )  # fmt: skip
+    store = FallbackStore([S3Store(dead, "bucket"), LocalFolderStore(tmp_path)])
+    stored = store.put("p/j/a.json", b"{}", "application/json")
+    assert stored.backend == "local"
+    assert store.get("p/j/a.json") == b"{}"
+    with pytest.raises(RuntimeError, match=r"could not read p/j/other.json: s3: "):
+        store.get("p/j/other.json")
+
+
+def test_fallback_with_every_backend_down_fails_loudly():
+    dead = boto3.client(
+        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="x",
+        aws_secret_access_key="x", config=boto3.session.Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )  # fmt: skip
+    with pytest.raises(RuntimeError, match=r"no storage backend accepted p/j/a.json: s3: "):
+        FallbackStore([S3Store(dead, "bucket")]).put("p/j/a.json", b"{}", "application/json")

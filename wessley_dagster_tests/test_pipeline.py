@@ -1,0 +1,151 @@
+"""The whole asset graph through `materialize()` on the embedded defaults (a real ArcadeDB server,
+Qdrant Edge, a local artifacts folder, SQLite), for two partitions."""
+
+from pathlib import Path
+
+import pytest
+from dagster import materialize
+
+from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
+from wessley_dagster.checks import ALL_CHECKS
+from wessley_dagster.domain.bundle import read_bundle
+from wessley_dagster.domain.chunking import build_chunks
+from wessley_dagster.domain.graph_model import bundle_to_graph
+from wessley_dagster.search import semantic_search
+from wessley_dagster_tests.conftest import SPEEDUINO, SYNTHETIC, add_partitions, stage_bundle, unique, uploads_dir
+
+ASSETS = [
+    a
+    for module in (bundle, extraction, chunks, indexes, exports, job_record)
+    for a in vars(module).values()
+    if hasattr(a, "keys") and hasattr(a, "op")
+]
+
+
+def run(key, resources, instance, raise_on_error=True):
+    return materialize(
+        [*ASSETS, *ALL_CHECKS], partition_key=key, resources=resources, instance=instance, raise_on_error=raise_on_error
+    )
+
+
+def check_results(result) -> dict[str, bool]:
+    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def state(resources, project_id, job_id):
+    """Everything a partition left in the four backends."""
+    vectors = resources["vectors"].store
+    meta = resources["metadata"].store
+    objects = resources["storage"].object_store().list(f"{project_id}/{job_id}/")
+    return {
+        "graph": resources["graph"].store.dump(project_id, job_id),
+        "points": vectors.count(project_id, job_id),
+        "artifacts": sorted((o.key, o.size) for o in objects),
+        "artifact_rows": [(a["name"], a["size_bytes"]) for a in meta.artifacts(project_id, job_id)],
+        "job": {k: v for k, v in (meta.job(project_id, job_id) or {}).items() if k in ("status", "stage", "progress")},
+    }
+
+
+def load(folder: Path):
+    return read_bundle(lambda n: (folder / n).read_bytes() if (folder / n).exists() else None)
+
+
+def test_two_partitions_end_to_end_and_idempotent(env, resources, instance):
+    project = unique("proj")
+    keys = {
+        stage_bundle(SYNTHETIC, uploads_dir(env), project, "roadster"): SYNTHETIC,
+        stage_bundle(SPEEDUINO, uploads_dir(env), project, "speeduino"): SPEEDUINO,
+    }
+    add_partitions(instance, *keys)
+    first = {}
+    for key, source in keys.items():
+        result = run(key, resources, instance)
+        assert result.success
+        assert check_results(result) == dict.fromkeys(
+            ["graph_counts_match_bundle", "connections_resolve", "no_orphan_pins", "vector_count_matches_chunks",
+             "vector_dimension_matches_collection"], True,
+        )  # fmt: skip
+        job = key.split("__")[1]
+        expected = load(source)
+        s = state(resources, project, job)
+        graph_counts = resources["graph"].store.counts(project, job)
+        payload_counts = bundle_to_graph(expected).counts()
+        assert graph_counts["Component"] == len(expected.components) == payload_counts["Component"]
+        assert graph_counts["Net"] == len(expected.netlist.nets)
+        assert graph_counts["ON_NET"] == payload_counts["ON_NET"]
+        assert s["points"] == len(build_chunks(expected))
+        names = {k.split("/", 2)[2] for k, _ in s["artifacts"]}
+        assert {"bundle.json", "chunks.json", "embeddings.json", "exports/graph.graphml",
+                "exports/text_spans.ndjson", "exports/chunks.ndjson", "exports/bundle.json"} <= names  # fmt: skip
+        assert sorted(s["artifact_rows"]) == sorted((k.split("/", 2)[2], size) for k, size in s["artifacts"])
+        assert s["job"] == {"status": "succeeded", "stage": "done", "progress": 100}
+        first[key] = s
+
+    for key in keys:  # re-materialize: exactly the same stored state
+        assert run(key, resources, instance).success
+        assert state(resources, project, key.split("__")[1]) == first[key]
+
+    hits = semantic_search(resources["vectors"].store, resources["embeddings_model"].embedder(), project,
+                           "K3 relay", limit=3, chunk_types=["component"])  # fmt: skip
+    assert hits[0].payload["component_id"] == "K3" and hits[0].payload["page"] == 1
+
+
+def test_embeddings_are_cached_across_runs(env, resources, instance):
+    key = stage_bundle(SYNTHETIC, uploads_dir(env), unique("proj"), "roadster")
+    add_partitions(instance, key)
+    run(key, resources, instance)
+    again = run(key, resources, instance)
+    materialization = again.asset_materializations_for_node("embeddings")[0]
+    assert materialization.metadata["embedded"].value == 0
+    assert materialization.metadata["cached"].value == 24
+
+
+def test_bad_bundle_fails_clearly_and_writes_nothing(env, resources, instance):
+    project = unique("proj")
+    key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "broken")
+    spans = uploads_dir(env) / project / "broken" / "text_spans.ndjson"
+    lines = spans.read_text().splitlines()
+    lines[4] = lines[4].replace('"page": 1', '"page": "one"')
+    spans.write_text("\n".join(lines) + "\n")
+    add_partitions(instance, key)
+    result = run(key, resources, instance, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message + str(failure.step_failure_data.user_failure_data.description)
+    assert "text_spans.ndjson: line 5 $.page: Input should be a valid integer" in message
+    assert state(resources, project, "broken") == {
+        "graph": {"nodes": [], "relationships": []}, "points": 0, "artifacts": [], "artifact_rows": [], "job": {},
+    }  # fmt: skip
+    assert resources["metadata"].store.jobs() == []
+
+
+def test_a_check_fails_on_a_connection_to_an_undeclared_pin(env, resources, instance):
+    project = unique("proj")
+    key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "odd-pin")
+    netlist = uploads_dir(env) / project / "odd-pin" / "netlist.json"
+    netlist.write_text(netlist.read_text().replace('"pin": "87"', '"pin": "88"'))
+    add_partitions(instance, key)
+    result = run(key, resources, instance)
+    checks = check_results(result)
+    assert checks["connections_resolve"] is False
+    assert all(passed for name, passed in checks.items() if name != "connections_resolve")
+    evaluation = next(e for e in result.get_asset_check_evaluations() if e.check_name == "connections_resolve")
+    assert evaluation.metadata["undeclared_pins"].value == ["net 'FUEL_PUMP_PWR': K3 has no pin '88'"]
+
+
+@pytest.mark.parametrize("down", ["graph"])
+def test_a_backend_that_is_down_fails_the_step_after_retries(env, instance, down, monkeypatch):
+    from wessley_dagster.resources import build_resources
+    from wessley_dagster_tests.conftest import free_port
+
+    project = unique("proj")
+    key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "down")
+    add_partitions(instance, key)
+    monkeypatch.setenv("NEO4J_PASSWORD", "secret")
+    resources = build_resources({**env, "NEO4J_URI": f"bolt://127.0.0.1:{free_port()}", "NEO4J_PASSWORD": "secret"})
+    result = run(key, resources, instance, raise_on_error=False)
+    assert not result.success
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    failed_steps = {e.step_key for e in result.all_events if e.is_step_failure}
+    assert "schematic_graph" in failed_steps
+    assert len([r for r in retries if r.step_key == "schematic_graph"]) == 3
