@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterInstance
+from dagster import DagsterInstance, instance_for_test
 
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources import build_resources
@@ -56,7 +56,8 @@ def resources(env: dict[str, str]) -> dict[str, Any]:
 
 @pytest.fixture
 def instance() -> Iterator[DagsterInstance]:
-    with DagsterInstance.ephemeral() as inst:
+    """A persistent instance in a temporary DAGSTER_HOME (schedules need an instance ref)."""
+    with instance_for_test() as inst:
         yield inst
 
 

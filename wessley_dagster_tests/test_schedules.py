@@ -1,0 +1,45 @@
+from datetime import UTC, datetime
+
+from dagster import SkipReason, build_schedule_context
+
+from wessley_dagster.domain.chunking import CHUNKER_VERSION
+from wessley_dagster.resources.embeddings import EmbeddingsResource
+from wessley_dagster.schedules import nightly_reconcile, outdated_reason
+from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, stage_bundle, unique, uploads_dir
+from wessley_dagster_tests.test_pipeline import run
+
+
+def evaluate(instance, resources):
+    with build_schedule_context(
+        instance=instance,
+        resources={"embeddings_model": resources["embeddings_model"]},
+        scheduled_execution_time=datetime(2026, 11, 24, 3, tzinfo=UTC),
+    ) as context:
+        return nightly_reconcile(context)
+
+
+def test_reconcile_backfills_missing_and_outdated_partitions(env, resources, instance):
+    project = unique("proj")
+    done = stage_bundle(SYNTHETIC, uploads_dir(env), project, "done")
+    missing = stage_bundle(SYNTHETIC, uploads_dir(env), project, "missing")
+    add_partitions(instance, done, missing)
+    assert run(done, resources, instance).success
+
+    requests = evaluate(instance, resources)
+    assert [(r.partition_key, r.tags["reconcile"]) for r in requests] == [(missing, "never materialized")]
+    assert requests[0].run_key == f"reconcile:{missing}:2026-11-24"
+
+    assert run(missing, resources, instance).success
+    assert isinstance(evaluate(instance, resources), SkipReason)
+
+    other_model = {**resources, "embeddings_model": EmbeddingsResource(provider="hashing", dimension=64)}
+    stale = evaluate(instance, other_model)
+    assert sorted(r.partition_key for r in stale) == sorted([done, missing])
+    assert stale[0].tags["reconcile"] == "embedding model hashing-w3-256 -> hashing-w3-64"
+
+
+def test_outdated_reason():
+    current = {"chunker_version": CHUNKER_VERSION, "embedding_model": "m"}
+    assert outdated_reason(current, "m") is None
+    assert outdated_reason({**current, "chunker_version": "0"}, "m") == f"chunker 0 -> {CHUNKER_VERSION}"
+    assert outdated_reason(None, "m") == "never materialized"
