@@ -4,41 +4,32 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
-from typing import Any
+
+import dagster
 
 from wessley_dagster.demo import run_demo
-
-
-def _resources() -> dict[str, Any]:
-    from wessley_dagster.resources import build_resources
-
-    return build_resources()
+from wessley_dagster.resources import build_resources
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     from wessley_dagster.search import format_hit, semantic_search
 
-    res = _resources()
-    store = res["vectors"].open_store()
-    try:
+    res = build_resources()
+    # Initialised through Dagster so that EnvVar secrets resolve exactly as they do in a run.
+    with dagster.build_resources({"vectors": res["vectors"], "embeddings_model": res["embeddings_model"]}) as live:
         hits = semantic_search(
-            store,
-            res["embeddings_model"].embedder(),
-            args.project,
-            args.query,
-            args.limit,
+            live.vectors.store, live.embeddings_model.embedder(), args.project, args.query, args.limit,
             args.chunk_type or None,
-        )
-    finally:
-        store.close()
+        )  # fmt: skip
     for hit in hits:
         print(format_hit(hit))
     return 0
 
 
 def cmd_arcadedb(args: argparse.Namespace) -> int:
-    server = _resources()["graph"].embedded_server()
+    server = build_resources()["graph"].embedded_server()
     if args.action == "start":
         server.ensure_running()
         print(f"ArcadeDB listening on {server.uri}")
@@ -67,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     arcade.set_defaults(func=cmd_arcadedb)
 
     args = parser.parse_args(argv)
+    # Partitioned asset checks are a Dagster preview feature; its warning is noise on a terminal.
+    warnings.filterwarnings("ignore", category=dagster.PreviewWarning)
     return int(args.func(args) or 0)
 
 

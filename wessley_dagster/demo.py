@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dagster import DagsterInstance, build_sensor_context
+from dagster import DagsterInstance, build_resources, build_sensor_context
 
 from wessley_dagster.domain.bundle import MANIFEST
 from wessley_dagster.search import format_hit, semantic_search
 
-DEMO_QUERY = ("demo-roadster", "fuel pump relay coil driver")
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the demo prints its own summary
+DEMO_QUERY = ("demo-roadster", "which relay switches the fuel pump")
 
 
 def stage_uploads(bundles: Path, uploads: Any) -> list[str]:
@@ -29,14 +30,11 @@ def stage_uploads(bundles: Path, uploads: Any) -> list[str]:
     return prefixes
 
 
-def summary(resources: dict[str, Any]) -> dict[str, Any]:
-    graph = resources["graph"].store.totals()
-    vectors = resources["vectors"].open_store()
-    try:
-        points = vectors.total()
-    finally:
-        vectors.close()
-    meta = resources["metadata"].store.totals()
+def summary(live: Any) -> dict[str, Any]:
+    """Counts of what every backend holds, from initialised resources."""
+    graph = live.graph.store.totals()
+    points = live.vectors.store.total()
+    meta = live.metadata.store.totals()
     return {
         "graph_nodes": graph["nodes"],
         "graph_relationships": graph["relationships"],
@@ -65,7 +63,7 @@ def run_demo(bundles: Path) -> int:
     job = defs.resolve_job_def("ingest_job")
     for prefix in prefixes:
         key = prefix.replace("/", "__")
-        run = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=True)
+        run = job.execute_in_process(partition_key=key, instance=instance, run_config=QUIET, raise_on_error=True)
         checks = [
             e.asset_check_evaluation_data for e in run.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
         ]
@@ -75,17 +73,14 @@ def run_demo(bundles: Path) -> int:
             f"{len(checks)} checks, failed: {failed or 'none'}"
         )
 
-    stored = summary(resources)
+    # Resolved through Dagster so that EnvVar secrets work here exactly as in a run.
+    with build_resources({k: resources[k] for k in ("graph", "vectors", "metadata", "embeddings_model")}) as live:
+        stored = summary(live)
+        project, query = DEMO_QUERY
+        hits = semantic_search(live.vectors.store, live.embeddings_model.embedder(), project, query, limit=3)
     print("graph nodes by label:", json.dumps(stored["graph_nodes"]))
     print("graph relationships:", json.dumps(stored["graph_relationships"]))
     print(f"vector points: {stored['vector_points']}, artifacts: {stored['artifacts']}, job rows: {stored['job_rows']}")
-
-    project, query = DEMO_QUERY
-    vectors = resources["vectors"].open_store()
-    try:
-        hits = semantic_search(vectors, resources["embeddings_model"].embedder(), project, query, limit=3)
-    finally:
-        vectors.close()
     print(f'search "{query}" in {project}:')
     for hit in hits:
         print("  " + format_hit(hit))

@@ -1,0 +1,47 @@
+# Everything a fresh clone needs: `make demo` and `make test` install what they use themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export WESSLEY_HOME ?= $(CURDIR)/.wessley
+export DAGSTER_HOME ?= $(WESSLEY_HOME)/dagster_home
+DEV_PORT ?= 3000
+
+.PHONY: install demo test dev lint bench stop clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+# Ingest the sample bundles on the embedded defaults; the last line is `stored: {json}`.
+# The embedded ArcadeDB server is stopped afterwards whatever the outcome.
+demo: install $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/wessley-dagster demo; status=$$?; $(BIN)/wessley-dagster arcadedb stop > /dev/null; exit $$status
+
+test: install
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check wessley_dagster wessley_dagster_tests bench tools
+	$(BIN)/ruff format --check wessley_dagster wessley_dagster_tests bench tools
+
+# The Dagster UI on http://127.0.0.1:$(DEV_PORT) with this code location loaded.
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -h 127.0.0.1 -p $(DEV_PORT) -w workspace.yaml
+
+bench: install
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python bench/chunking.py
+
+stop: install
+	$(BIN)/wessley-dagster arcadedb stop
+
+clean: stop
+	rm -rf $(WESSLEY_HOME)
