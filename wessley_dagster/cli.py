@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster
@@ -25,6 +26,34 @@ def cmd_search(args: argparse.Namespace) -> int:
         )  # fmt: skip
     for hit in hits:
         print(format_hit(hit))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    import os
+
+    from wessley_dagster.adapters.importer import import_design
+    from wessley_dagster.adapters.source import JobInfo
+    from wessley_dagster.domain.bundle import BundleError
+    from wessley_dagster.resources import uploads_resource
+
+    uploads = uploads_resource(args.to, os.environ) if args.to else build_resources()["uploads"]
+    job = JobInfo(args.project, args.job, args.user, args.make, args.model or args.path.stem, args.year)
+    try:
+        with dagster.build_resources({"uploads": uploads}) as live:
+            report = import_design(args.format, args.path, job, live.uploads.object_store(), args.pdf)
+    except BundleError as exc:
+        print(f"error: {exc}; nothing was written", file=sys.stderr)
+        return 2
+    b = report.bundle
+    connections = sum(len(n.connections) for n in b.netlist.nets)
+    print(
+        f"{args.format} {args.path.name} -> {b.partition_key}: {len(b.components)} components, "
+        f"{len(b.netlist.nets)} nets, {connections} connections, {len(b.text_spans)} text spans; "
+        f"components named by a text span: {report.match_rate:.1%}"
+    )
+    for stored in report.written:
+        print(f"wrote {stored.url} ({stored.size} bytes)")
     return 0
 
 
@@ -52,6 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("--limit", type=int, default=5)
     search.add_argument("--chunk-type", action="append", choices=["text", "component", "net", "page"])
     search.set_defaults(func=cmd_search)
+
+    imp = sub.add_parser("import", help="turn a KiCad, Eagle or WireViz file into a bundle in the uploads location")
+    imp.add_argument("format", choices=["kicad", "eagle", "wireviz", "pcb-json"])
+    imp.add_argument("path", type=Path)
+    imp.add_argument("--project", required=True)
+    imp.add_argument("--job", required=True)
+    imp.add_argument("--pdf", type=Path, help="the schematic PDF: its text layer becomes the text spans")
+    imp.add_argument("--to", help="a folder or s3://bucket/prefix (default: WESSLEY_UPLOADS)")
+    imp.add_argument("--user", default="importer")
+    imp.add_argument("--make", default="unknown")
+    imp.add_argument("--model", help="default: the file name")
+    imp.add_argument("--year", type=int, default=datetime.now(UTC).year)
+    imp.set_defaults(func=cmd_import)
 
     arcade = sub.add_parser("arcadedb", help="start or stop the embedded ArcadeDB graph server")
     arcade.add_argument("action", choices=["start", "stop"])

@@ -1,8 +1,5 @@
-"""A PCB-derived netlist JSON (`{"components": {ref: {value, footprint}}, "nets": {name: [[ref, pad], …]}}`,
-as read from a KiCad board's pad→net assignments) plus the schematic PDF's text layer, as a bundle.
-
-Components are placed on the page where the PDF names them and linked to those spans (provenance).
-"""
+"""A PCB-derived netlist JSON: `{"components": {ref: {value, footprint}}, "nets": {name: [[ref, pad], …]}}`,
+as read from a KiCad board's pad→net assignments. Pins are the pads the nets use."""
 
 from __future__ import annotations
 
@@ -10,39 +7,35 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from wessley_dagster.domain.bundle import Bundle, Component, Connection, Manifest, Net, Netlist, Pin, TextSpan
+from wessley_dagster.adapters.source import SourceDesign
+from wessley_dagster.domain.bundle import BundleError, Component, Connection, Net, Pin
 from wessley_dagster.domain.descriptions import designator_kind, natural_key
 
 
-def convert(netlist_path: Path, spans: list[TextSpan], manifest: Manifest) -> Bundle:
-    data = json.loads(netlist_path.read_text())
-    spans_by_text: dict[str, list[TextSpan]] = defaultdict(list)
-    for span in spans:
-        spans_by_text[span.text].append(span)
-
+def read_pcb_netlist(path: Path) -> SourceDesign:
+    try:
+        data = json.loads(path.read_text())
+        comps, net_map = data["components"], data["nets"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BundleError(path.name, "$", f"not a PCB netlist JSON: {exc}") from exc
     pads: dict[str, set[str]] = defaultdict(set)
     nets = []
-    for name, members in data["nets"].items():
-        connections = [Connection(component_id=ref, pin=str(pad)) for ref, pad in members]
-        for conn in connections:
-            pads[conn.component_id].add(conn.pin)
-        nets.append(Net(name=name, connections=connections))
-
-    components = []
-    for ref, info in data["components"].items():
-        named = spans_by_text.get(ref, [])
-        components.append(
-            Component(
-                id=ref,
-                type=designator_kind(ref),
-                value=info.get("value"),
-                page=named[0].page if named else 1,
-                bbox=named[0].bbox if named else None,
-                confidence=1.0,
-                pins=[Pin(name=p, number=p) for p in sorted(pads[ref], key=natural_key)],
-                span_ids=[s.id for s in named],
-                footprint=info.get("footprint"),
-                placed_from_text=bool(named),
-            )
+    for name, members in net_map.items():
+        for i, member in enumerate(members):
+            if member[0] not in comps:
+                raise BundleError(path.name, f"$.nets[{name!r}][{i}]", f"unknown component {member[0]!r}")
+            pads[member[0]].add(str(member[1]))
+        nets.append(Net(name=name, connections=[Connection(component_id=ref, pin=str(pad)) for ref, pad in members]))
+    components = [
+        Component(
+            id=ref,
+            type=designator_kind(ref),
+            value=info.get("value"),
+            page=1,
+            confidence=1.0,
+            pins=[Pin(name=p, number=p) for p in sorted(pads[ref], key=natural_key)],
+            footprint=info.get("footprint"),
         )
-    return Bundle(manifest=manifest, text_spans=spans, components=components, netlist=Netlist(nets=nets))
+        for ref, info in comps.items()
+    ]
+    return SourceDesign(source_document=path.name, components=components, nets=nets)

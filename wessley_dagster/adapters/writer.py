@@ -1,11 +1,10 @@
-"""Write a bundle's files into an uploads location, `manifest.json` last (its arrival means complete)."""
+"""A bundle's files in write order: `manifest.json` last, because its arrival means the bundle is complete."""
 
 from __future__ import annotations
 
 import json
 
 from wessley_dagster.domain.bundle import COMPONENTS, MANIFEST, NETLIST, TEXT_SPANS, Bundle
-from wessley_dagster.stores.objects import ObjectStore, StoredObject
 
 
 def bundle_files(bundle: Bundle) -> list[tuple[str, bytes, str]]:
@@ -21,8 +20,3 @@ def bundle_files(bundle: Bundle) -> list[tuple[str, bytes, str]]:
         (NETLIST, json.dumps(dump(bundle.netlist), indent=1).encode(), "application/json"),
         (MANIFEST, json.dumps(dump(bundle.manifest), indent=1).encode(), "application/json"),
     ]
-
-
-def write_bundle(bundle: Bundle, store: ObjectStore) -> list[StoredObject]:
-    prefix = f"{bundle.manifest.project_id}/{bundle.manifest.job_id}"
-    return [store.put(f"{prefix}/{name}", data, ctype) for name, data, ctype in bundle_files(bundle)]

@@ -39,6 +39,14 @@ def _s3(env: Mapping[str, str], prefix: str, bucket: str, path: str = "") -> S3L
     )
 
 
+def uploads_resource(location: str, env: Mapping[str, str]) -> UploadsResource:
+    """Uploads in a local folder, or under `s3://bucket/prefix` with the `S3_*` endpoint and keys."""
+    parsed = urlparse(location)
+    if parsed.scheme == "s3":
+        return UploadsResource(local_dir=None, s3=_s3(env, "S3_", parsed.netloc, parsed.path.strip("/")))
+    return UploadsResource(local_dir=location)
+
+
 def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     home = env.get("WESSLEY_HOME", ".wessley")
@@ -75,13 +83,7 @@ def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     keep_local = not (s3 or supabase) or env.get("WESSLEY_LOCAL_FALLBACK") == "1"
     storage = StorageResource(s3=s3, supabase=supabase, local_dir=f"{home}/artifacts" if keep_local else None)
 
-    uploads_url = env.get("WESSLEY_UPLOADS", f"{home}/uploads")
-    parsed = urlparse(uploads_url)
-    uploads = (
-        UploadsResource(local_dir=None, s3=_s3(env, "S3_", parsed.netloc, parsed.path.strip("/")))
-        if parsed.scheme == "s3"
-        else UploadsResource(local_dir=uploads_url)
-    )
+    uploads = uploads_resource(env.get("WESSLEY_UPLOADS", f"{home}/uploads"), env)
 
     metadata = MetadataResource(db_url=_secret(env, "SUPABASE_DB_URL") or "", sqlite_path=f"{home}/metadata.db")
     embeddings_model = EmbeddingsResource(

@@ -1,0 +1,179 @@
+"""KiCad netlists in both export forms, read by one extractor:
+
+- the S-expression `.net` (Eeschema's "KiCad" netlist, version D from 2013 to version E of
+  KiCad 6-8; atoms may be bare or quoted), and
+- the XML export (`<export version="…">`, same element names).
+
+From KiCad's netlist format: `components/comp` (ref, value, footprint, libsource lib/part,
+sheetpath names), `libparts/libpart` (pins num/name/type), `nets/net` (code, name, node ref/pin
+[pinfunction, pintype]) and `design/sheet` (number, name). Nets without a name (the 2013 format
+writes `(name "")`) get KiCad's own later convention, `Net-(<ref>-Pad<pin>)` of their first node.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from wessley_dagster.adapters.sexpr import SExpr, parse
+from wessley_dagster.adapters.source import SourceDesign
+from wessley_dagster.domain.bundle import BundleError, Component, Connection, Net, Pin
+from wessley_dagster.domain.descriptions import designator_kind, natural_key
+
+
+class Node(Protocol):
+    path: str
+
+    def get(self, name: str) -> str | None: ...
+
+    def children(self, name: str) -> Iterator[Node]: ...
+
+    def first(self, name: str) -> Node | None: ...
+
+
+class SNode:
+    """An S-expression list `(tag child…)`; `get` reads `(name value)` children."""
+
+    def __init__(self, expr: list[SExpr], path: str) -> None:
+        self.expr, self.path = expr, path
+
+    def children(self, name: str) -> Iterator[SNode]:
+        count = 0
+        for item in self.expr[1:]:
+            if isinstance(item, list) and item and item[0] == name:
+                yield SNode(item, f"{self.path}/{name}[{count}]")
+                count += 1
+
+    def first(self, name: str) -> SNode | None:
+        return next(self.children(name), None)
+
+    def get(self, name: str) -> str | None:
+        child = self.first(name)
+        if child is None or len(child.expr) < 2:
+            return None
+        value = child.expr[1]
+        return value if isinstance(value, str) else None
+
+
+class XNode:
+    """An XML element; `get` reads an attribute or a child element's text."""
+
+    def __init__(self, element: ET.Element, path: str) -> None:
+        self.element, self.path = element, path
+
+    def children(self, name: str) -> Iterator[XNode]:
+        for i, child in enumerate(self.element.findall(name)):
+            yield XNode(child, f"{self.path}/{name}[{i}]")
+
+    def first(self, name: str) -> XNode | None:
+        return next(self.children(name), None)
+
+    def get(self, name: str) -> str | None:
+        if name in self.element.attrib:
+            return self.element.attrib[name]
+        child = self.element.find(name)
+        return (child.text or "").strip() if child is not None else None
+
+
+def _root(path: Path) -> Node:
+    raw = path.read_text(encoding="utf-8")
+    if raw.lstrip().startswith("<"):
+        try:
+            element = ET.fromstring(raw)
+        except ET.ParseError as exc:
+            line, column = exc.position
+            raise BundleError(path.name, f"line {line} column {column + 1}", f"invalid XML: {exc}") from exc
+        root: Node = XNode(element, "/export")
+        if element.tag != "export":
+            raise BundleError(path.name, "/", f"not a KiCad netlist: root element is <{element.tag}>")
+        return root
+    expr = parse(raw, path.name)
+    if not isinstance(expr, list) or not expr or expr[0] != "export":
+        raise BundleError(path.name, "line 1", "not a KiCad netlist: expected (export …)")
+    return SNode(expr, "/export")
+
+
+def _required(file: str, node: Node, name: str) -> str:
+    value = node.get(name)
+    if value is None:
+        raise BundleError(file, node.path, f"missing {name}")
+    return value
+
+
+def read_kicad(path: Path) -> SourceDesign:
+    file = path.name
+    root = _root(path)
+    design = root.first("design")
+    pages = {}
+    for sheet in design.children("sheet") if design else []:
+        name, number = sheet.get("name"), sheet.get("number")
+        if name is not None and number is not None and number.isdigit():
+            pages[name] = int(number)
+
+    libpins: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+    for libparts in root.children("libparts"):
+        for libpart in libparts.children("libpart"):
+            pins = [
+                (_required(file, pin, "num"), pin.get("name"))
+                for holder in libpart.children("pins")
+                for pin in holder.children("pin")
+            ]
+            libpins[(libpart.get("lib") or "", libpart.get("part") or "")] = pins
+
+    components: dict[str, Component] = {}
+    comps_node = root.first("components")
+    for comp in comps_node.children("comp") if comps_node else []:
+        ref = _required(file, comp, "ref")
+        if ref in components:
+            raise BundleError(file, comp.path, f"duplicate component {ref!r}")
+        source = comp.first("libsource")
+        lib_key = (source.get("lib") or "", source.get("part") or "") if source else ("", "")
+        sheet = comp.first("sheetpath")
+        sheet_name = sheet.get("names") if sheet else None
+        components[ref] = Component(
+            id=ref,
+            type=designator_kind(ref),
+            value=comp.get("value"),
+            page=pages.get(sheet_name or "/", 1),
+            confidence=1.0,
+            pins=[
+                Pin(name=num, number=num, function=name if name not in (None, "~") else None)
+                for num, name in libpins.get(lib_key, [])
+            ],
+            footprint=comp.get("footprint"),
+            library=":".join(part for part in lib_key if part) or None,
+            sheet=sheet_name,
+        )
+
+    nets: list[Net] = []
+    nets_node = root.first("nets")
+    if nets_node is None:
+        raise BundleError(file, f"{root.path}/nets", "the netlist has no nets section")
+    for net in nets_node.children("net"):
+        connections = []
+        for node in net.children("node"):
+            ref, pin = _required(file, node, "ref"), _required(file, node, "pin")
+            if ref not in components:
+                raise BundleError(file, node.path, f"node names component {ref!r}, which is not in components")
+            connections.append(Connection(component_id=ref, pin=pin))
+            declared = components[ref].pins
+            if pin not in {p.name for p in declared}:  # a netlist pin exists even if the libpart lacks it
+                declared.append(Pin(name=pin, number=pin, function=node.get("pinfunction")))
+        name = net.get("name")
+        if name is None:
+            raise BundleError(file, net.path, "net has no name")
+        if not name:
+            if not connections:
+                raise BundleError(file, net.path, "an unnamed net with no nodes")
+            name = f"Net-({connections[0].component_id}-Pad{connections[0].pin})"
+        nets.append(Net(name=name, connections=connections, code=net.get("code")))
+    for comp in components.values():
+        comp.pins.sort(key=lambda p: natural_key(p.name))
+    return SourceDesign(
+        source_document=file,
+        components=list(components.values()),
+        nets=nets,
+        page_count=max(pages.values(), default=1),
+    )
