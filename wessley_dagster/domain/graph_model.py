@@ -166,12 +166,13 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
 
 
 def to_graphml(payload: GraphPayload) -> bytes:
-    """GraphML export of the payload (list-valued properties are written as JSON text)."""
+    """GraphML export of the payload, APOC-style (`labels` attribute; lists written as JSON text)."""
     graph = nx.MultiDiGraph()
     for label, rows in payload.nodes.items():
         for row in rows:
             attrs = {k: json.dumps(v) if isinstance(v, list) else v for k, v in row["props"].items()}
-            graph.add_node(row["key"], label=label, **attrs)
+            # Neo4j's own GraphML export (APOC) writes the labels as `labels=":Label"`.
+            graph.add_node(row["key"], **{**attrs, "labels": f":{label}"})
     for group in payload.rels:
         for start, end in group.pairs:
             graph.add_edge(start, end, type=group.type)
