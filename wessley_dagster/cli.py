@@ -15,17 +15,20 @@ from wessley_dagster.resources import build_resources
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from wessley_dagster.search import format_hit, semantic_search
+    from wessley_dagster.search import format_hit, graph_context, semantic_search
 
     res = build_resources()
+    wanted = ("vectors", "embeddings_model", "graph") if args.graph else ("vectors", "embeddings_model")
     # Initialised through Dagster so that EnvVar secrets resolve exactly as they do in a run.
-    with dagster.build_resources({"vectors": res["vectors"], "embeddings_model": res["embeddings_model"]}) as live:
+    with dagster.build_resources({k: res[k] for k in wanted}) as live:
         hits = semantic_search(
             live.vectors.store, live.embeddings_model.embedder(), args.project, args.query, args.limit,
             args.chunk_type or None,
         )  # fmt: skip
-    for hit in hits:
-        print(format_hit(hit))
+        for hit in hits:
+            print(format_hit(hit))
+            if args.graph:
+                print("        " + graph_context(live.graph.store, hit))
     return 0
 
 
@@ -80,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("--project", required=True)
     search.add_argument("--limit", type=int, default=5)
     search.add_argument("--chunk-type", action="append", choices=["text", "component", "net", "page"])
+    search.add_argument("--graph", action="store_true", help="add each hit's connectivity from the graph")
     search.set_defaults(func=cmd_search)
 
     imp = sub.add_parser("import", help="turn a KiCad, Eagle or WireViz file into a bundle in the uploads location")

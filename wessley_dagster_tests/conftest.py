@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from dagster import DagsterInstance, instance_for_test
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources import build_resources
 from wessley_dagster.stores.arcadedb import ArcadeDBServer
+from wessley_dagster_tests.servers import Neo4jServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLES = REPO / "data" / "bundles"
@@ -24,16 +24,17 @@ SYNTHETIC = BUNDLES / "demo-roadster" / "fuel-pump-2019"
 SPEEDUINO = BUNDLES / "speeduino" / "v0.4.3d"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def arcadedb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArcadeDBServer]:
     server = ArcadeDBServer(tmp_path_factory.mktemp("arcadedb"), bolt_port=free_port(), http_port=free_port())
     server.ensure_running()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
+    server = Neo4jServer(tmp_path_factory.mktemp("neo4j")).start()
     yield server
     server.stop()
 
@@ -47,6 +48,16 @@ def env(tmp_path: Path, arcadedb: ArcadeDBServer) -> dict[str, str]:
         "WESSLEY_ARCADEDB_BOLT_PORT": str(arcadedb.bolt_port),
         "WESSLEY_ARCADEDB_HTTP_PORT": str(arcadedb.http_port),
     }
+
+
+@pytest.fixture(params=["arcadedb", "neo4j"])
+def graph_env(request: pytest.FixtureRequest, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """`env` with the graph on the embedded ArcadeDB server, or on a real Neo4j 5.26 server."""
+    if request.param == "arcadedb":
+        return env
+    server: Neo4jServer = request.getfixturevalue("neo4j")
+    monkeypatch.setenv("NEO4J_PASSWORD", server.auth[1])  # passed to Dagster as an EnvVar
+    return {**env, "NEO4J_URI": server.uri, "NEO4J_USER": server.auth[0], "NEO4J_PASSWORD": server.auth[1]}
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 removed) and hands downstream steps a `GraphView` for queries instead of a copy of the graph."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
 
@@ -13,12 +14,26 @@ from wessley_dagster.stores.graph import GraphStore
 
 @dataclass(frozen=True)
 class GraphView:
+    """One job's graph, for downstream assets: counts and the connectivity queries."""
+
     store: GraphStore
     project_id: str
     job_id: str
 
     def counts(self) -> dict[str, int]:
         return self.store.counts(self.project_id, self.job_id)
+
+    def net_members(self, net: str) -> list[dict[str, Any]]:
+        return self.store.net_members(self.project_id, net, self.job_id)
+
+    def reach(self, component_id: str, pin: str | None = None, hops: int = 1) -> list[dict[str, Any]]:
+        return self.store.reach(self.project_id, self.job_id, component_id, pin, hops)
+
+    def shortest_path(self, start: str, end: str) -> list[dict[str, str]]:
+        return self.store.shortest_path(self.project_id, self.job_id, start, end)
+
+    def net_summary(self) -> list[dict[str, Any]]:
+        return self.store.net_summary(self.project_id, self.job_id)
 
 
 class GraphIOManager(ConfigurableIOManager):

@@ -175,8 +175,10 @@ class GraphStore:
         )
         return rows[0]["c"]
 
+    # --- connectivity queries (always scoped to a project; optionally to one job) -----------------
+
     def net_members(self, project_id: str, net: str, job_id: str | None = None) -> list[dict[str, Any]]:
-        """Components and pins on a net."""
+        """The components and pins on a net."""
         return self.read(
             "MATCH (c:Component {project_id: $p})-[:HAS_PIN]->(pin:Pin)"
             "-[:ON_NET]->(n:Net {project_id: $p, name: $net}) "
@@ -185,5 +187,63 @@ class GraphStore:
             "ORDER BY job_id, component_id, pin",
             p=project_id,
             net=net,
+            j=job_id,
+        )
+
+    def reach(
+        self, project_id: str, job_id: str, component_id: str, pin: str | None = None, hops: int = 1
+    ) -> list[dict[str, Any]]:
+        """Components reachable from a component (or one of its pins) across at most `hops` nets.
+
+        One hop is pin → net → pin → component, four relationships; the bound is an int we build,
+        never user text, because Cypher cannot take a variable-length bound as a parameter.
+        """
+        if not 1 <= int(hops) <= 10:
+            raise ValueError("hops must be between 1 and 10")
+        max_rels = 4 * int(hops) - (1 if pin is not None else 0)
+        start = (
+            "MATCH (:Component {project_id: $p, job_id: $j, id: $c})-[:HAS_PIN]->(s:Pin {name: $pin}) "
+            if pin is not None
+            else "MATCH (s:Component {project_id: $p, job_id: $j, id: $c}) "
+        )
+        rows = self.read(
+            start + f"MATCH path = (s)-[:HAS_PIN|ON_NET*1..{max_rels}]-(o:Component) "
+            "WHERE o.id <> $c RETURN o.id AS component_id, o.type AS type, min(length(path)) AS rels",
+            p=project_id,
+            j=job_id,
+            c=component_id,
+            pin=pin,
+        )
+        offset = 1 if pin is not None else 0
+        return sorted(
+            ({"component_id": r["component_id"], "type": r["type"], "hops": (r["rels"] + offset) // 4} for r in rows),
+            key=lambda r: (r["hops"], r["component_id"]),
+        )
+
+    def shortest_path(self, project_id: str, job_id: str, start: str, end: str) -> list[dict[str, str]]:
+        """The shortest chain between two components: [{label, name}, …] from start to end; [] if none."""
+        rows = self.read(
+            "MATCH (a:Component {project_id: $p, job_id: $j, id: $a}), "
+            "(b:Component {project_id: $p, job_id: $j, id: $b}) "
+            "MATCH path = shortestPath((a)-[:HAS_PIN|ON_NET*..60]-(b)) "
+            "RETURN [n IN nodes(path) | coalesce(n.id, n.name)] AS names, [n IN nodes(path) | labels(n)[0]] AS labels",
+            p=project_id,
+            j=job_id,
+            a=start,
+            b=end,
+        )
+        if not rows:
+            return []
+        return [{"label": label, "name": name} for name, label in zip(rows[0]["names"], rows[0]["labels"], strict=True)]
+
+    def net_summary(self, project_id: str, job_id: str | None = None) -> list[dict[str, Any]]:
+        """Per net of the vehicle: voltage level, bus flag and fan-out (pins on it), busiest first."""
+        return self.read(
+            "MATCH (n:Net {project_id: $p}) WHERE $j IS NULL OR n.job_id = $j "
+            "OPTIONAL MATCH (pin:Pin)-[:ON_NET]->(n) "
+            "RETURN n.job_id AS job_id, n.name AS net, n.voltage_level AS voltage_level, "
+            "coalesce(n.is_bus, false) AS is_bus, count(pin) AS fan_out "
+            "ORDER BY fan_out DESC, job_id, net",
+            p=project_id,
             j=job_id,
         )

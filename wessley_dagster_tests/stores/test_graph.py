@@ -1,4 +1,7 @@
-"""The graph store against a real graph server (ArcadeDB over Bolt, the embedded default)."""
+"""The graph store against real graph servers: the same suite on ArcadeDB (the embedded default,
+over Bolt) and on Neo4j 5.26 Community."""
+
+import threading
 
 import pytest
 from neo4j import GraphDatabase
@@ -10,10 +13,15 @@ from wessley_dagster.stores.graph import GraphStore
 from wessley_dagster_tests.conftest import SYNTHETIC, unique
 
 
-@pytest.fixture(scope="module")
-def store(arcadedb):
-    driver = GraphDatabase.driver(arcadedb.uri, auth=(USER, arcadedb.password))
-    s = GraphStore(driver, DATABASE)
+@pytest.fixture(scope="module", params=["arcadedb", "neo4j"])
+def store(request):
+    if request.param == "arcadedb":
+        server = request.getfixturevalue("arcadedb")
+        driver, database = GraphDatabase.driver(server.uri, auth=(USER, server.password)), DATABASE
+    else:
+        server = request.getfixturevalue("neo4j")
+        driver, database = GraphDatabase.driver(server.uri, auth=server.auth), server.database
+    s = GraphStore(driver, database)
     s.ensure_schema()
     s.ensure_schema()  # idempotent
     yield s
@@ -100,3 +108,50 @@ def test_checks_queries_find_problems(store):
     assert store.orphan_pins(project, "job") == 0
     store._write("MATCH (:Component {project_id: $p, id: 'R12'})-[r:HAS_PIN]->() DELETE r", p=project)
     assert store.orphan_pins(project, "job") == 2
+
+
+def test_connectivity_queries(store):
+    project = unique("p")
+    store.load(bundle_to_graph(bundle_as(project)))
+    assert store.reach(project, "job", "R12") == [
+        {"component_id": "C5", "type": "capacitor", "hops": 1},
+        {"component_id": "U1", "type": "ecu", "hops": 1},
+    ]
+    assert store.reach(project, "job", "R12", pin="1") == []  # IGN has no other member
+    two = {r["component_id"]: r["hops"] for r in store.reach(project, "job", "R12", hops=2)}
+    assert two["C5"] == 1 and two["J1"] == 2 and two["Q1"] == 2 and "R12" not in two
+    path = store.shortest_path(project, "job", "F21", "M1")
+    # K3's pins 30 and 86 are both on VBAT_SW: either is a shortest path, the rest is fixed.
+    names = [step["name"] for step in path]
+    assert names[:3] + names[4:] == ["F21", "2", "VBAT_SW", "K3", "87", "FUEL_PUMP_PWR", "+", "M1"]
+    assert names[3] in ("30", "86")
+    assert [step["label"] for step in path[:3]] == ["Component", "Pin", "Net"]
+    assert len(store.shortest_path(project, "job", "F21", "J1")) == 13  # ties may route differently
+    assert store.shortest_path(project, "job", "F21", "NOPE") == []
+    summary = store.net_summary(project)
+    assert summary[0] == {"job_id": "job", "net": "GND", "voltage_level": "0V", "is_bus": False, "fan_out": 5}
+    assert {r["net"]: r["is_bus"] for r in summary if r["is_bus"]} == {"CANH": True, "CANL": True}
+    with pytest.raises(ValueError, match="hops"):
+        store.reach(project, "job", "R12", hops=0)
+
+
+def test_two_partitions_loaded_at_the_same_time_both_land(store):
+    project = unique("p")  # the same project: both loads MERGE the one Vehicle node
+    payloads = [bundle_to_graph(bundle_as(project, f"job{i}")) for i in range(2)]
+    errors = []
+
+    def load(payload):
+        try:
+            store.load(payload, batch_size=5)  # small batches: many interleaved transactions
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(p,)) for p in payloads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.counts(project, "job0") == store.counts(project, "job1")
+    assert store.counts(project, "job0")["ON_NET"] == payloads[0].counts()["ON_NET"]
+    assert store.read("MATCH (v:Vehicle {project_id: $p}) RETURN count(v) AS c", p=project) == [{"c": 1}]
