@@ -6,7 +6,10 @@ export WESSLEY_HOME ?= $(CURDIR)/.wessley
 export DAGSTER_HOME ?= $(WESSLEY_HOME)/dagster_home
 DEV_PORT ?= 3000
 
-.PHONY: install demo test dev lint bench stop clean
+LAUNCHER := tools/neo4j-launcher
+LAUNCHER_JAR := $(LAUNCHER)/target/neo4j-launcher-1.0.jar
+
+.PHONY: install demo test dev lint bench bench-graph java stop clean
 
 install: $(VENV)/.installed
 
@@ -25,7 +28,15 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	@$(BIN)/wessley-dagster demo; status=$$?; $(BIN)/wessley-dagster arcadedb stop > /dev/null; exit $$status
 
-test: install
+# Java 17 and Maven build the real Neo4j 5.26 test server from Maven Central (Debian's packages).
+java:
+	@command -v java > /dev/null && command -v mvn > /dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven)
+
+$(LAUNCHER_JAR): $(LAUNCHER)/pom.xml $(LAUNCHER)/src/main/java/wessley/Neo4jLauncher.java | java
+	mvn -q -B -f $(LAUNCHER)/pom.xml package
+
+test: install $(LAUNCHER_JAR)
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: install
@@ -38,7 +49,10 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 
 bench: install
 	$(BIN)/pip install --quiet -e ".[bench]"
-	$(BIN)/python bench/chunking.py
+	$(BIN)/python -m bench.chunking
+
+bench-graph: install $(LAUNCHER_JAR)
+	$(BIN)/python -m bench.graph_load
 
 stop: install
 	$(BIN)/wessley-dagster arcadedb stop

@@ -1,7 +1,7 @@
 """Chunking throughput: our page-aware span windows vs LangChain's RecursiveCharacterTextSplitter,
 at the same chunk size and overlap, on the same text (the Speeduino spans, repeated to ~1.2 MB).
 
-Run: make bench   (or .venv/bin/python bench/chunking.py). The last line is `result: {json}`.
+Run: make bench   (or .venv/bin/python -m bench.chunking). The last line is `result: {json}`.
 """
 
 from __future__ import annotations

@@ -4,13 +4,16 @@ Qdrant Edge, a local artifacts folder, SQLite), for two partitions."""
 from pathlib import Path
 
 import pytest
-from dagster import materialize
+from dagster import asset, materialize
 
 from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
 from wessley_dagster.checks import ALL_CHECKS
 from wessley_dagster.domain.bundle import read_bundle
 from wessley_dagster.domain.chunking import build_chunks
 from wessley_dagster.domain.graph_model import bundle_to_graph
+from wessley_dagster.io_managers.graph import GraphView
+from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.resources import build_resources
 from wessley_dagster.search import semantic_search
 from wessley_dagster_tests.conftest import SPEEDUINO, SYNTHETIC, add_partitions, stage_bundle, unique, uploads_dir
 
@@ -50,7 +53,8 @@ def load(folder: Path):
     return read_bundle(lambda n: (folder / n).read_bytes() if (folder / n).exists() else None)
 
 
-def test_two_partitions_end_to_end_and_idempotent(env, resources, instance):
+def test_two_partitions_end_to_end_and_idempotent(graph_env, instance):
+    env, resources = graph_env, build_resources(graph_env)
     project = unique("proj")
     keys = {
         stage_bundle(SYNTHETIC, uploads_dir(env), project, "roadster"): SYNTHETIC,
@@ -88,6 +92,31 @@ def test_two_partitions_end_to_end_and_idempotent(env, resources, instance):
     hits = semantic_search(resources["vectors"].store, resources["embeddings_model"].embedder(), project,
                            "K3 relay", limit=3, chunk_types=["component"])  # fmt: skip
     assert hits[0].payload["component_id"] == "K3" and hits[0].payload["page"] == 1
+
+
+@asset(partitions_def=ingestion_partitions)
+def connectivity_report(schematic_graph: GraphView) -> dict:
+    """A downstream asset reading the graph through the graph IO manager's load_input."""
+    return {
+        "busiest": schematic_graph.net_summary()[0]["net"],
+        "r12_reaches": [r["component_id"] for r in schematic_graph.reach("R12")],
+        "path": [s["name"] for s in schematic_graph.shortest_path("R12", "C5")],
+        "gnd": len(schematic_graph.net_members("GND")),
+    }
+
+
+def test_downstream_assets_query_the_graph_through_the_io_manager(graph_env, instance):
+    env, resources = graph_env, build_resources(graph_env)
+    key = stage_bundle(SYNTHETIC, uploads_dir(env), unique("proj"), "roadster")
+    add_partitions(instance, key)
+    run(key, resources, instance)
+    result = materialize(
+        [*ASSETS, connectivity_report], selection=[connectivity_report], partition_key=key, resources=resources,
+        instance=instance,
+    )  # fmt: skip
+    assert result.output_for_node("connectivity_report") == {
+        "busiest": "GND", "r12_reaches": ["C5", "U1"], "path": ["R12", "2", "IGN_SENSE", "1", "C5"], "gnd": 5,
+    }  # fmt: skip
 
 
 def test_embeddings_are_cached_across_runs(env, resources, instance):
@@ -135,7 +164,6 @@ def test_a_check_fails_on_a_connection_to_an_undeclared_pin(env, resources, inst
 
 @pytest.mark.parametrize("down", ["graph"])
 def test_a_backend_that_is_down_fails_the_step_after_retries(env, instance, down, monkeypatch):
-    from wessley_dagster.resources import build_resources
     from wessley_dagster_tests.conftest import free_port
 
     project = unique("proj")

@@ -16,9 +16,9 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
-from wessley_dagster.domain.graph_model import ALL_LABELS, JOB_LABELS, GraphPayload
+from wessley_dagster.domain.graph_model import ALL_LABELS, JOB_LABELS, VEHICLE, GraphPayload
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 
 
 def _batches(rows: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
@@ -52,28 +52,49 @@ class GraphStore:
         for label in JOB_LABELS:
             self._write(f"CREATE INDEX {label.lower()}_scope IF NOT EXISTS FOR (n:{label}) ON (n.project_id, n.job_id)")
 
+    def _job_exists(self, project_id: str, job_id: str) -> bool:
+        return any(
+            self.read(
+                f"MATCH (n:{label} {{project_id: $p, job_id: $j}}) RETURN n.key AS k LIMIT 1", p=project_id, j=job_id
+            )
+            for label in JOB_LABELS
+        )
+
     def load(self, payload: GraphPayload, batch_size: int = BATCH_SIZE) -> str:
-        """Write the job's graph, then remove what this version no longer holds. Returns the load id."""
+        """Write the job's graph, then remove what this version no longer holds. Returns the load id.
+
+        A job with nothing stored yet is written with CREATE, which skips MERGE's lookups and has
+        nothing stale to remove; the uniqueness constraints still reject a duplicate key, so a
+        concurrent first load of the same job fails and its retry takes the MERGE path. The
+        Vehicle, shared by the project's jobs, is always merged.
+        """
         load_id = uuid.uuid4().hex
+        fresh = not self._job_exists(payload.project_id, payload.job_id)
         for label, rows in payload.nodes.items():
+            verb = "CREATE" if fresh and label != VEHICLE else "MERGE"
             for batch in _batches(rows, batch_size):
                 self._write(
-                    f"UNWIND $rows AS row MERGE (n:{label} {{key: row.key}}) "
+                    f"UNWIND $rows AS row {verb} (n:{label} {{key: row.key}}) "
                     "SET n = row.props, n.key = row.key, n.load_id = $load_id",
                     rows=batch,
                     load_id=load_id,
                 )
+        verb = "CREATE" if fresh else "MERGE"
         for group in payload.rels:
             rows = [{"s": s, "e": e} for s, e in group.pairs]
             for batch in _batches(rows, batch_size):
+                # Written from the end node, which is job-scoped and has few relationships: the
+                # Vehicle has one CONTAINS per component, and ArcadeDB's MERGE walks the relationships
+                # of the node the pattern starts from (quadratic from the Vehicle's side).
                 self._write(
-                    f"UNWIND $rows AS row MATCH (a:{group.start_label} {{key: row.s}}) "
-                    f"MATCH (b:{group.end_label} {{key: row.e}}) "
-                    f"MERGE (a)-[r:{group.type}]->(b) SET r.load_id = $load_id",
+                    f"UNWIND $rows AS row MATCH (b:{group.end_label} {{key: row.e}}) "
+                    f"MATCH (a:{group.start_label} {{key: row.s}}) "
+                    f"{verb} (b)<-[r:{group.type}]-(a) SET r.load_id = $load_id",
                     rows=batch,
                     load_id=load_id,
                 )
-        self._delete_stale(payload, load_id)
+        if not fresh:
+            self._delete_stale(payload, load_id)
         return load_id
 
     def _delete_stale(self, payload: GraphPayload, load_id: str) -> None:

@@ -1,0 +1,77 @@
+"""Fault: the graph server is killed in the middle of a load. The step fails clearly after its
+retries; once the server is back, re-running the partition gives exactly the full graph."""
+
+import threading
+import time
+
+from dagster import materialize
+from neo4j import GraphDatabase
+
+from wessley_dagster.adapters.writer import bundle_files
+from wessley_dagster.assets import bundle, extraction, indexes
+from wessley_dagster.domain.graph_model import bundle_to_graph
+from wessley_dagster.resources import build_resources
+from wessley_dagster.resources.graph import GraphResource
+from wessley_dagster_tests.conftest import add_partitions, unique, uploads_dir
+from wessley_dagster_tests.servers import Neo4jServer
+from wessley_dagster_tests.synthetic import make_bundle
+
+ASSETS = [bundle.bundle, extraction.text_spans, extraction.components, extraction.netlist, indexes.schematic_graph]
+
+
+def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, tmp_path, monkeypatch):
+    server = Neo4jServer(tmp_path / "neo4j").start()
+    try:
+        project, job = unique("fault"), "big"
+        big = make_bundle(project, job, components=3000)
+        folder = uploads_dir(env) / project / job
+        folder.mkdir(parents=True)
+        for name, data, _ in bundle_files(big):
+            (folder / name).write_bytes(data)
+        key = f"{project}__{job}"
+        add_partitions(instance, key)
+        monkeypatch.setenv("NEO4J_PASSWORD", server.auth[1])
+        resources = build_resources({**env, "NEO4J_URI": server.uri, "NEO4J_PASSWORD": server.auth[1]})
+        # Short driver-level retries, so the step's own RetryPolicy (3 retries) is what we watch.
+        resources["graph"] = GraphResource(uri=server.uri, user="neo4j", password="x", max_transaction_retry_time_s=1)
+
+        def materialize_partition():
+            return materialize(ASSETS, partition_key=key, resources=resources, instance=instance, raise_on_error=False)
+
+        outcome = {}
+        runner = threading.Thread(target=lambda: outcome.setdefault("result", materialize_partition()))
+        runner.start()
+        with GraphDatabase.driver(server.uri, auth=server.auth) as driver:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                records, _, _ = driver.execute_query(
+                    "MATCH (c:Component {project_id: $p}) RETURN count(c) AS c", p=project
+                )
+                if records[0]["c"] > 0:
+                    break
+                time.sleep(0.05)
+        server.kill()  # mid-load: components are in, pins and relationships are not
+        runner.join(180)
+        result = outcome["result"]
+        assert not result.success
+        graph_events = [e for e in result.all_events if e.step_key == "schematic_graph"]
+        assert sum(e.event_type_value == "STEP_UP_FOR_RETRY" for e in graph_events) == 3
+        failure = next(e for e in graph_events if e.is_step_failure).step_failure_data.error
+        chain = []
+        while failure is not None:
+            chain.append(f"{failure.cls_name}: {failure.message}")
+            failure = failure.cause or failure.context
+        assert any(line.startswith("ServiceUnavailable: ") and "Connection refused" in line for line in chain), chain
+
+        server.start()  # same data folder: whatever the killed load left is still there
+        assert materialize_partition().success
+        expected = bundle_to_graph(big).counts()
+        expected.pop("Vehicle")
+        with resources["graph"].store.driver:
+            counts = resources["graph"].store.counts(project, job)
+            assert {k: counts.get(k, 0) for k in expected} == expected
+            first = resources["graph"].store.dump(project, job)
+            assert materialize_partition().success
+            assert resources["graph"].store.dump(project, job) == first
+    finally:
+        server.stop()
