@@ -34,7 +34,7 @@ def naive_load(store: GraphStore, payload: GraphPayload) -> None:
     for label, rows in payload.nodes.items():
         for row in rows:
             store._write(f"MERGE (n:{label} {{key: $key}}) SET n += $props", key=row["key"], props=row["props"])
-    for group in payload.rels:
+    for group in payload.all_rels():
         for start, end in group.pairs:
             store._write(
                 f"MATCH (a:{group.start_label} {{key: $s}}) MATCH (b:{group.end_label} {{key: $e}}) "

@@ -41,16 +41,33 @@ class RelGroup:
     pairs: list[tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class ParentLink:
+    """Nodes of a label that each hang off one parent: written in the same statement as the node."""
+
+    type: str  # relationship type, parent -> child
+    label: str  # the parent's label
+
+
 @dataclass
 class GraphPayload:
     project_id: str
     job_id: str
-    nodes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # label -> [{key, props}]
-    rels: list[RelGroup] = field(default_factory=list)
+    nodes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # label -> [{key, props[, parent]}]
+    parents: dict[str, ParentLink] = field(default_factory=dict)  # child label -> its parent link
+    rels: list[RelGroup] = field(default_factory=list)  # every other relationship
+
+    def all_rels(self) -> list[RelGroup]:
+        """Every relationship group, the parent links included."""
+        links = [
+            RelGroup(link.type, link.label, label, [(row["parent"], row["key"]) for row in self.nodes.get(label, [])])
+            for label, link in self.parents.items()
+        ]
+        return links + self.rels
 
     def counts(self) -> dict[str, int]:
         result = {label: len(rows) for label, rows in self.nodes.items()}
-        for group in self.rels:
+        for group in self.all_rels():
             result[group.type] = result.get(group.type, 0) + len(group.pairs)
         return result
 
@@ -79,10 +96,12 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
     g.nodes[VEHICLE] = [{"key": vehicle_key, "props": {"project_id": p, **m.vehicle.model_dump(mode="json")}}]
 
     comp_keys = {c.id: node_key("component", p, j, c.id) for c in bundle.components}
+    g.parents[COMPONENT] = ParentLink("CONTAINS", VEHICLE)
     g.nodes[COMPONENT] = [
         {
             "key": comp_keys[c.id],
             "props": _clean({**c.model_dump(mode="json", exclude={"pins", "span_ids"}), **scope}),
+            "parent": vehicle_key,
         }
         for c in bundle.components
     ]
@@ -97,7 +116,10 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
                 (conn.component_id, conn.pin), {"name": conn.pin, "component_id": conn.component_id, **scope}
             )
     pin_keys = {ident: node_key("pin", p, j, *ident) for ident in pins}
-    g.nodes[PIN] = [{"key": pin_keys[ident], "props": props} for ident, props in pins.items()]
+    g.parents[PIN] = ParentLink("HAS_PIN", COMPONENT)
+    g.nodes[PIN] = [
+        {"key": pin_keys[ident], "props": props, "parent": comp_keys[ident[0]]} for ident, props in pins.items()
+    ]
 
     net_keys = {n.name: node_key("net", p, j, n.name) for n in bundle.netlist.nets}
     g.nodes[NET] = [
@@ -130,8 +152,6 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
     ]
 
     g.rels = [
-        RelGroup("CONTAINS", VEHICLE, COMPONENT, [(vehicle_key, k) for k in comp_keys.values()]),
-        RelGroup("HAS_PIN", COMPONENT, PIN, [(comp_keys[c], k) for (c, _), k in pin_keys.items()]),
         RelGroup(
             "ON_NET",
             PIN,
@@ -173,7 +193,7 @@ def to_graphml(payload: GraphPayload) -> bytes:
             attrs = {k: json.dumps(v) if isinstance(v, list) else v for k, v in row["props"].items()}
             # Neo4j's own GraphML export (APOC) writes the labels as `labels=":Label"`.
             graph.add_node(row["key"], **{**attrs, "labels": f":{label}"})
-    for group in payload.rels:
+    for group in payload.all_rels():
         for start, end in group.pairs:
             graph.add_edge(start, end, type=group.type)
     buffer = io.BytesIO()
