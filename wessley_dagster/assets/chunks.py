@@ -34,7 +34,7 @@ def chunks(
     metadata: MetadataResource,
 ) -> list[Chunk]:
     """Page-aware overlapping text windows plus one description per component, net and page."""
-    parts = bundle.model_copy(update={"text_spans": text_spans, "components": components, "netlist": netlist})
+    parts = bundle.with_parts(text_spans, components, netlist)
     result = build_chunks(parts)
     metadata.store.set_stage(*job_ids(context), "chunks", 40)
     by_type: dict[str, int] = {}

@@ -69,6 +69,6 @@ def schematic_graph(
     metadata: MetadataResource,
 ) -> GraphPayload:
     """Vehicle, components, pins, nets, text-span provenance and topology as one graph per job."""
-    parts = bundle.model_copy(update={"text_spans": text_spans, "components": components, "netlist": netlist})
+    parts = bundle.with_parts(text_spans, components, netlist)
     metadata.store.set_stage(*job_ids(context), "schematic_graph", 85)
     return bundle_to_graph(parts)

@@ -136,6 +136,10 @@ class Bundle(BaseModel):
     def partition_key(self) -> str:
         return self.manifest.partition_key
 
+    def with_parts(self, text_spans: list[TextSpan], components: list[Component], netlist: Netlist) -> Bundle:
+        """This bundle with its parts as materialized by their own assets."""
+        return self.model_copy(update={"text_spans": text_spans, "components": components, "netlist": netlist})
+
 
 class BundleError(ValueError):
     """Bad input: names the file, the line or JSON path, and the problem."""

@@ -24,6 +24,26 @@ def point_id(project_id: str, job_id: str, chunk_id: str) -> str:
     return str(uuid.uuid5(POINT_NAMESPACE, f"{project_id}\x1f{job_id}\x1f{chunk_id}"))
 
 
+def scope_filter(
+    models: Any,
+    project_id: str,
+    job_id: str | None = None,
+    chunk_types: Sequence[str] | None = None,
+    exclude_load: str | None = None,
+) -> Any:
+    """The project (tenant) filter every query and delete carries. `models` is `qdrant_edge` or
+    `qdrant_client.models`: both name these classes and their keywords alike."""
+    must = [models.FieldCondition(key="project_id", match=models.MatchValue(value=project_id))]
+    if job_id is not None:
+        must.append(models.FieldCondition(key="job_id", match=models.MatchValue(value=job_id)))
+    if chunk_types:
+        must.append(models.FieldCondition(key="chunk_type", match=models.MatchAny(any=list(chunk_types))))
+    must_not = None
+    if exclude_load is not None:
+        must_not = [models.FieldCondition(key="load_id", match=models.MatchValue(value=exclude_load))]
+    return models.Filter(must=must, must_not=must_not)
+
+
 class VectorPoint(BaseModel):
     id: str
     vector: list[float]
@@ -120,22 +140,6 @@ class EdgeVectorStore:
         config = json.loads((self.path / "edge_config.json").read_text())
         return int(config["vectors"][DENSE]["size"])
 
-    def _filter(
-        self,
-        project_id: str,
-        job_id: str | None = None,
-        chunk_types: Sequence[str] | None = None,
-        exclude_load: str | None = None,
-    ) -> Any:
-        qe = self._qe
-        must = [qe.FieldCondition(key="project_id", match=qe.MatchValue(project_id))]
-        if job_id is not None:
-            must.append(qe.FieldCondition(key="job_id", match=qe.MatchValue(job_id)))
-        if chunk_types:
-            must.append(qe.FieldCondition(key="chunk_type", match=qe.MatchAny(list(chunk_types))))
-        must_not = [qe.FieldCondition(key="load_id", match=qe.MatchValue(exclude_load))] if exclude_load else None
-        return qe.Filter(must=must, must_not=must_not)
-
     def replace_job(self, project_id: str, job_id: str, points: Sequence[VectorPoint], load_id: str) -> None:
         qe = self._qe
         if self._acquire() is None:
@@ -147,14 +151,14 @@ class EdgeVectorStore:
             ]
             self._shard.update(qe.UpdateOperation.upsert_points(batch))
         self._shard.update(
-            qe.UpdateOperation.delete_points_by_filter(self._filter(project_id, job_id, exclude_load=load_id))
+            qe.UpdateOperation.delete_points_by_filter(scope_filter(self._qe, project_id, job_id, exclude_load=load_id))
         )
         self._shard.flush()
 
     def count(self, project_id: str, job_id: str | None = None) -> int:
         if self._acquire() is None:
             return 0
-        return self._shard.count(self._qe.CountRequest(exact=True, filter=self._filter(project_id, job_id)))
+        return self._shard.count(self._qe.CountRequest(exact=True, filter=scope_filter(self._qe, project_id, job_id)))
 
     def total(self) -> int:
         return 0 if self._acquire() is None else self._shard.count(self._qe.CountRequest(exact=True))
@@ -173,7 +177,7 @@ class EdgeVectorStore:
         request = qe.QueryRequest(
             limit=limit,
             query=qe.Query.Nearest(list(vector), using=DENSE),
-            filter=self._filter(project_id, chunk_types=chunk_types),
+            filter=scope_filter(self._qe, project_id, chunk_types=chunk_types),
             with_payload=True,
             score_threshold=score_threshold,
         )
@@ -227,22 +231,6 @@ class QdrantServerVectorStore:
         vectors = self.client.get_collection(self.collection).config.params.vectors
         return int(vectors[DENSE].size)  # type: ignore[index]
 
-    def _filter(
-        self,
-        project_id: str,
-        job_id: str | None = None,
-        chunk_types: Sequence[str] | None = None,
-        exclude_load: str | None = None,
-    ) -> Any:
-        m = self.models
-        must: list[Any] = [m.FieldCondition(key="project_id", match=m.MatchValue(value=project_id))]
-        if job_id is not None:
-            must.append(m.FieldCondition(key="job_id", match=m.MatchValue(value=job_id)))
-        if chunk_types:
-            must.append(m.FieldCondition(key="chunk_type", match=m.MatchAny(any=list(chunk_types))))
-        must_not = [m.FieldCondition(key="load_id", match=m.MatchValue(value=exclude_load))] if exclude_load else None
-        return m.Filter(must=must, must_not=must_not)
-
     def replace_job(self, project_id: str, job_id: str, points: Sequence[VectorPoint], load_id: str) -> None:
         m = self.models
         for start in range(0, len(points), BATCH):
@@ -253,14 +241,16 @@ class QdrantServerVectorStore:
             self.client.upsert(self.collection, batch, wait=True)
         self.client.delete(
             self.collection,
-            m.FilterSelector(filter=self._filter(project_id, job_id, exclude_load=load_id)),
+            m.FilterSelector(filter=scope_filter(self.models, project_id, job_id, exclude_load=load_id)),
             wait=True,
         )
 
     def count(self, project_id: str, job_id: str | None = None) -> int:
         if not self.client.collection_exists(self.collection):
             return 0
-        return self.client.count(self.collection, count_filter=self._filter(project_id, job_id), exact=True).count
+        return self.client.count(
+            self.collection, count_filter=scope_filter(self.models, project_id, job_id), exact=True
+        ).count
 
     def total(self) -> int:
         if not self.client.collection_exists(self.collection):
@@ -281,7 +271,7 @@ class QdrantServerVectorStore:
             self.collection,
             query=list(vector),
             using=DENSE,
-            query_filter=self._filter(project_id, chunk_types=chunk_types),
+            query_filter=scope_filter(self.models, project_id, chunk_types=chunk_types),
             limit=limit,
             score_threshold=score_threshold,
             with_payload=True,
