@@ -78,3 +78,20 @@ def test_import_command_fails_cleanly(tmp_path: Path, capsys):
     assert main(["import", "wireviz", str(bad), "--project", "p", "--job", "j", "--to", str(tmp_path / "up")]) == 2
     assert "pin 9 does not exist" in capsys.readouterr().err
     assert not (tmp_path / "up").exists()
+
+
+def test_import_command_writes_to_an_s3_prefix(s3_env, monkeypatch, capsys):
+    import boto3
+
+    for name, value in s3_env.items():
+        monkeypatch.setenv(name, value)
+    source = SOURCES / "zombie-vcu-harness" / "zombie.yml"
+    bucket = s3_env["S3_BUCKET"]
+    args = ["import", "wireviz", str(source), "--project", "ev", "--job", "loom", "--to", f"s3://{bucket}/uploads"]
+    assert main(args) == 0
+    assert f"wrote s3://{bucket}/uploads/ev/loom/manifest.json" in capsys.readouterr().out
+    client = boto3.client("s3", endpoint_url=s3_env["S3_ENDPOINT_URL"], region_name="us-east-1")
+    listed = client.list_objects_v2(Bucket=bucket, Prefix="uploads/ev/loom/")["Contents"]
+    assert sorted(o["Key"].rsplit("/", 1)[1] for o in listed) == [
+        "components.json", "manifest.json", "netlist.json", "text_spans.ndjson",
+    ]  # fmt: skip
