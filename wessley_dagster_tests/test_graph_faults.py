@@ -10,6 +10,7 @@ from neo4j import GraphDatabase
 from wessley_dagster.adapters.writer import bundle_files
 from wessley_dagster.assets import bundle, extraction, indexes
 from wessley_dagster.domain.graph_model import bundle_to_graph
+from wessley_dagster.io_managers.graph import GraphIOManager
 from wessley_dagster.resources import build_resources
 from wessley_dagster.resources.graph import GraphResource
 from wessley_dagster_tests.conftest import add_partitions, unique, uploads_dir
@@ -34,6 +35,7 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
         resources = build_resources({**env, "NEO4J_URI": server.uri, "NEO4J_PASSWORD": server.auth[1]})
         # Short driver-level retries, so the step's own RetryPolicy (3 retries) is what we watch.
         resources["graph"] = GraphResource(uri=server.uri, user="neo4j", password="x", max_transaction_retry_time_s=1)
+        resources["graph_io_manager"] = GraphIOManager(graph=resources["graph"])
 
         def materialize_partition():
             return materialize(ASSETS, partition_key=key, resources=resources, instance=instance, raise_on_error=False)
