@@ -12,6 +12,7 @@ from wessley_dagster.domain.bundle import read_bundle
 from wessley_dagster.domain.chunking import build_chunks
 from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.io_managers.graph import GraphView
+from wessley_dagster.io_managers.vectors import VectorView
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources import build_resources
 from wessley_dagster.search import semantic_search
@@ -105,15 +106,25 @@ def connectivity_report(schematic_graph: GraphView) -> dict:
     }
 
 
-def test_downstream_assets_query_the_graph_through_the_io_manager(graph_env, instance):
+@asset(partitions_def=ingestion_partitions)
+def vector_report(vector_index: VectorView) -> int:
+    """A downstream asset reading the vector index through the vector IO manager's load_input."""
+    return vector_index.count()
+
+
+def test_downstream_assets_query_the_stores_through_the_io_managers(graph_env, instance):
     env, resources = graph_env, build_resources(graph_env)
     key = stage_bundle(SYNTHETIC, uploads_dir(env), unique("proj"), "roadster")
     add_partitions(instance, key)
     run(key, resources, instance)
     result = materialize(
-        [*ASSETS, connectivity_report], selection=[connectivity_report], partition_key=key, resources=resources,
+        [*ASSETS, connectivity_report, vector_report],
+        selection=[connectivity_report, vector_report],
+        partition_key=key,
+        resources=resources,
         instance=instance,
-    )  # fmt: skip
+    )
+    assert result.output_for_node("vector_report") == 24  # fmt: skip
     assert result.output_for_node("connectivity_report") == {
         "busiest": "GND", "r12_reaches": ["C5", "U1"], "path": ["R12", "2", "IGN_SENSE", "1", "C5"], "gnd": 5,
     }  # fmt: skip

@@ -9,7 +9,6 @@ data without breaking us.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -299,10 +298,3 @@ def declared_pin_mismatches(bundle: Bundle) -> list[str]:
         for conn in net.connections
         if conn.component_id in declared and conn.pin not in declared[conn.component_id]
     ]
-
-
-_SAFE = re.compile(ID_PATTERN)
-
-
-def is_valid_id(value: str) -> bool:
-    return bool(_SAFE.match(value))

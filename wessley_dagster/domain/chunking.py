@@ -20,7 +20,6 @@ from wessley_dagster.domain.terms import find_terms
 CHUNKER_VERSION = "1"
 
 ChunkType = Literal["text", "component", "net", "page"]
-CHUNK_TYPES: tuple[ChunkType, ...] = ("text", "component", "net", "page")
 
 
 class ChunkSettings(BaseModel):

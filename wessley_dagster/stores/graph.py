@@ -118,14 +118,6 @@ class GraphStore:
                 **scope,
             )
 
-    def delete_job(self, project_id: str, job_id: str) -> None:
-        for label in JOB_LABELS:
-            self._write(
-                f"MATCH (n:{label} {{project_id: $project_id, job_id: $job_id}}) DETACH DELETE n",
-                project_id=project_id,
-                job_id=job_id,
-            )
-
     def counts(self, project_id: str, job_id: str) -> dict[str, int]:
         """Nodes per job label and relationships per type, for one job."""
         result: dict[str, int] = {}
