@@ -80,10 +80,15 @@ class HashingEmbedder:
         return vectors
 
 
+WORDLLAMA_DIM = 256
+
+
 class WordLlamaEmbedder:
     """WordLlama (l2_supercat) with the weights and tokenizer from the installed wheel."""
 
-    def __init__(self, dimension: int = 256) -> None:
+    def __init__(self, dimension: int = WORDLLAMA_DIM) -> None:
+        if not 1 <= dimension <= WORDLLAMA_DIM:
+            raise ValueError(f"WordLlama's shipped weights give at most {WORDLLAMA_DIM} dimensions, not {dimension}")
         self._dimension = dimension
 
     @property
@@ -102,8 +107,12 @@ class WordLlamaEmbedder:
 
         # cache_dir = the package itself: its weights/ and tokenizers/ folders hold the files,
         # and disable_download turns a missing file into an error instead of a hub request.
+        # The wheel ships the 256-d weights; smaller sizes are Matryoshka truncations of them.
         return wordllama.WordLlama.load(
-            dim=self._dimension, cache_dir=os.path.dirname(wordllama.__file__), disable_download=True
+            dim=WORDLLAMA_DIM,
+            trunc_dim=self._dimension if self._dimension < WORDLLAMA_DIM else None,
+            cache_dir=os.path.dirname(wordllama.__file__),
+            disable_download=True,
         )
 
     def embed(self, texts: Sequence[str]) -> list[Vector]:

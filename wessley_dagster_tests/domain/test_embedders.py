@@ -1,5 +1,7 @@
 import math
 
+import pytest
+
 from wessley_dagster.domain.embedders import HashingEmbedder, WordLlamaEmbedder, embed_cached
 
 
@@ -53,3 +55,11 @@ def test_wordllama_loads_from_the_wheel_without_network(monkeypatch):
     assert len(q) == emb.dimension == 256
     dot = lambda x, y: sum(i * j for i, j in zip(x, y, strict=True))  # noqa: E731
     assert dot(q, near) > dot(q, far)
+
+
+def test_wordllama_truncates_to_a_smaller_dimension(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    (vector,) = WordLlamaEmbedder(64).embed(["relay"])
+    assert len(vector) == 64 and math.isclose(sum(v * v for v in vector), 1.0, rel_tol=1e-6)
+    with pytest.raises(ValueError, match="at most 256"):
+        WordLlamaEmbedder(512)
