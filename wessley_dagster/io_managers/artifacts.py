@@ -32,7 +32,7 @@ class ArtifactsIOManager(ConfigurableIOManager):
                 if stale.key.rsplit("/", 1)[-1] not in written:
                     store.delete(stale.key)
             context.add_output_metadata(
-                {f"{n}": f"{o.backend} {o.url} ({o.size} bytes)" for n, o in sorted(written.items())}
+                {n: f"{o.backend} {o.url} ({o.size} bytes)" for n, o in sorted(written.items())}
             )
             return
         data = TypeAdapter(context.dagster_type.typing_type).dump_json(obj)

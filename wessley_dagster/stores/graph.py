@@ -1,7 +1,8 @@
 """Graph store over the official neo4j driver: Neo4j 5 in production, ArcadeDB's Bolt server as
 the embedded default. Same Cypher for both.
 
-Writes are `UNWIND $rows … MERGE` batches in managed write transactions. A load stamps every
+Writes are `UNWIND $rows … MERGE` batches in managed write transactions (CREATE while a job has
+nothing stored yet, see `load`). A load stamps every
 node and relationship it touches with a fresh `load_id`, then deletes the job's nodes and
 relationships that carry another one: the new version is in before the stale part goes.
 Labels and relationship types come from the fixed schema in `graph_model`, never from user data;
