@@ -24,7 +24,7 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
     server = Neo4jServer(tmp_path / "neo4j").start()
     try:
         project, job = unique("fault"), "big"
-        big = make_bundle(project, job, components=3000)
+        big = make_bundle(project, job, components=3000, pins_per=8)  # ~0.5 s of pins after the components
         folder = uploads_dir(env) / project / job
         folder.mkdir(parents=True)
         for name, data, _ in bundle_files(big):
