@@ -66,29 +66,36 @@ def window(units: Sequence[tuple[str, str]], max_chars: int, overlap_chars: int)
     Returns (text, ids of the units it covers). Each window after the first starts with the
     trailing units of the previous one whose length fits in overlap_chars.
     """
-    pieces = [p for unit_id, text in units if text.strip() for p in _pieces(unit_id, text.strip(), max_chars)]
+    pieces: list[tuple[str, str]] = []
+    for unit_id, text in units:
+        text = text.strip()
+        if len(text) > max_chars:
+            pieces.extend(_pieces(unit_id, text, max_chars))
+        elif text:
+            pieces.append((unit_id, text))
+    cost = [len(text) + 1 for _, text in pieces]  # each piece with the space that joins it
     windows: list[tuple[str, list[str]]] = []
-    start = 0
-    while start < len(pieces):
-        end, size = start, 0
-        while end < len(pieces) and (end == start or size + 1 + len(pieces[end][1]) <= max_chars):
-            size += len(pieces[end][1]) + (1 if end > start else 0)
+    start, count = 0, len(pieces)
+    while start < count:
+        end, size = start + 1, cost[start] - 1
+        while end < count and size + cost[end] <= max_chars:
+            size += cost[end]
             end += 1
         chunk = pieces[start:end]
         windows.append((" ".join(t for _, t in chunk), list(dict.fromkeys(i for i, _ in chunk))))
-        if end == len(pieces):
+        if end == count:
             break
         back, kept = end, 0
-        while back - 1 > start and kept + len(pieces[back - 1][1]) + 1 <= overlap_chars:
+        while back - 1 > start and kept + cost[back - 1] <= overlap_chars:
             back -= 1
-            kept += len(pieces[back][1]) + 1
+            kept += cost[back]
         start = back
     return windows
 
 
-def _reading_order(span: TextSpan) -> tuple[float, float]:
-    x0, y0, _, _ = span.bbox
-    return (round(y0, 0), x0)
+def _reading_order(span: TextSpan) -> tuple[int, float]:
+    """Top to bottom by line (tops rounded to the point), then left to right."""
+    return (round(span.bbox[1]), span.bbox[0])
 
 
 def text_chunks(spans: Sequence[TextSpan], settings: ChunkSettings) -> list[Chunk]:
