@@ -21,9 +21,24 @@ from wessley_dagster.jobs import ingest_job
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
+from wessley_dagster.stores.objects import ListedObject
 
-# S3 timestamps have one-second resolution: look back a little and let run_key drop repeats.
+# S3 timestamps have one-second resolution: each tick looks back a little, and the cursor keeps
+# the run keys of that overlap so an upload already handled is not queued (or re-rejected) again.
 CURSOR_SLACK = timedelta(seconds=2)
+
+
+def _run_key(obj: ListedObject) -> str:
+    """One run per upload: the partition and the manifest's ETag."""
+    project_id, job_id, _ = obj.key.split("/")
+    return f"{partition_key(project_id, job_id)}@{obj.etag}"
+
+
+def _read_cursor(raw: str | None) -> tuple[datetime | None, set[str]]:
+    if not raw:
+        return None, set()
+    data = json.loads(raw)
+    return datetime.fromisoformat(data["last_modified"]), set(data["recent"])
 
 
 @sensor(job=ingest_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
@@ -32,13 +47,16 @@ def upload_sensor(
 ) -> SensorResult:
     """Each new `<project>/<job>/manifest.json` adds a partition and requests one run (run_key = upload)."""
     store = uploads.object_store()
-    since = datetime.fromisoformat(context.cursor) - CURSOR_SLACK if context.cursor else None
+    last_modified, recent = _read_cursor(context.cursor)
+    since = last_modified - CURSOR_SLACK if last_modified else None
     manifests = [o for o in store.list("", since) if o.key.endswith(f"/{MANIFEST}") and o.key.count("/") == 2]
     existing = set(context.instance.get_dynamic_partitions(ingestion_partitions.name))
     run_requests, new_keys = [], []
     for obj in sorted(manifests, key=lambda o: o.last_modified):
         project_id, job_id, _ = obj.key.split("/")
-        key = partition_key(project_id, job_id)
+        key, run_key = partition_key(project_id, job_id), _run_key(obj)
+        if run_key in recent:
+            continue
         folder = store.list(f"{project_id}/{job_id}/")
         try:
             manifest = Manifest.model_validate(json.loads(store.get(obj.key) or b""))
@@ -56,12 +74,16 @@ def upload_sensor(
         if key not in existing:
             new_keys.append(key)
             existing.add(key)
-        run_requests.append(RunRequest(partition_key=key, run_key=f"{key}@{obj.etag}", tags={"upload": obj.key}))
-    cursor = max((o.last_modified for o in manifests), default=None)
+        run_requests.append(RunRequest(partition_key=key, run_key=run_key, tags={"upload": obj.key}))
+    newest = max((o.last_modified for o in manifests), default=None)
+    cursor = context.cursor
+    if newest is not None:
+        overlap = [o for o in manifests if o.last_modified >= newest - CURSOR_SLACK]
+        cursor = json.dumps({"last_modified": newest.isoformat(), "recent": sorted(map(_run_key, overlap))})
     return SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[ingestion_partitions.build_add_request(new_keys)] if new_keys else [],
-        cursor=cursor.isoformat() if cursor else context.cursor,
+        cursor=cursor,
     )
 
 

@@ -34,10 +34,11 @@ def test_local_upload_adds_a_partition_and_one_run(env, resources, instance):
     assert resources["metadata"].store.job(project, "job-1")["status"] == "queued"
     apply(instance, result)
 
-    # Nothing new: no request, and the same upload re-listed keeps its run_key (Dagster drops repeats).
+    # Nothing new: no request, and the handled upload is not queued again (its job keeps its state).
+    resources["metadata"].store.set_stage(project, "job-1", "chunks", 40)
     again = evaluate(instance, resources, cursor=result.cursor)
-    assert again.dynamic_partitions_requests == []
-    assert {r.run_key for r in again.run_requests} <= {result.run_requests[0].run_key}
+    assert (again.run_requests, again.dynamic_partitions_requests) == ([], [])
+    assert resources["metadata"].store.job(project, "job-1")["status"] == "running"
 
     second = stage_bundle(SYNTHETIC, uploads_dir(env), project, "job-2")
     newer = evaluate(instance, resources, cursor=result.cursor)
