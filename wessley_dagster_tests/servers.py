@@ -14,8 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from neo4j import GraphDatabase
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from wessley_dagster.stores.graph import bolt_answers
 
 REPO = Path(__file__).resolve().parents[1]
 LAUNCHER = REPO / "tools" / "neo4j-launcher"
@@ -69,16 +68,7 @@ class Neo4jServer:
         return self
 
     def answers(self) -> bool:
-        with socket.socket() as sock:  # a closed port answers at once; the driver would retry for 30 s
-            sock.settimeout(0.5)
-            if sock.connect_ex(("127.0.0.1", self.port)) != 0:
-                return False
-        try:
-            with GraphDatabase.driver(self.uri, auth=self.auth, connection_timeout=2) as driver:
-                driver.execute_query("RETURN 1", database_=self.database)
-            return True
-        except (ServiceUnavailable, Neo4jError, OSError):
-            return False
+        return bolt_answers(self.port, self.auth, self.database)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from wessley_dagster.stores.graph import bolt_answers, port_open
 
 DATABASE = "wessley"
 USER = "root"
@@ -37,9 +38,7 @@ class ArcadeDBServer:
         return self.root / "server.pid"
 
     def is_up(self) -> bool:
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            return sock.connect_ex(("127.0.0.1", self.bolt_port)) == 0
+        return port_open(self.bolt_port)
 
     def _command(self) -> list[str]:
         import arcadedb_embedded
@@ -76,25 +75,12 @@ class ArcadeDBServer:
                 self.pid_file.write_text(str(process.pid))
             deadline = time.monotonic() + timeout
             # Bolt listens before the default database exists: ready means a query on it succeeds.
-            while not self._answers():
+            while not bolt_answers(self.bolt_port, (USER, self.password), DATABASE):
                 if process is not None and process.poll() is not None:
                     raise RuntimeError(f"ArcadeDB exited with code {process.returncode}; see {self.root}/server.log")
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"ArcadeDB did not answer on port {self.bolt_port} in {timeout}s")
                 time.sleep(0.25)
-
-    def _answers(self) -> bool:
-        if not self.is_up():
-            return False
-        from neo4j import GraphDatabase
-        from neo4j.exceptions import Neo4jError, ServiceUnavailable
-
-        with GraphDatabase.driver(self.uri, auth=(USER, self.password)) as driver:
-            try:
-                driver.execute_query("MATCH (n) RETURN count(n) AS c", database_=DATABASE)
-            except (Neo4jError, ServiceUnavailable):
-                return False
-        return True
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop the server this folder started; True if one was running."""

@@ -11,15 +11,37 @@ all values travel as parameters.
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from wessley_dagster.domain.graph_model import ALL_LABELS, JOB_LABELS, VEHICLE, GraphPayload
 
 BATCH_SIZE = 5000
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def bolt_answers(port: int, auth: tuple[str, str], database: str | None) -> bool:
+    """Whether a Bolt server on this loopback port runs a query on `database` yet. A closed port
+    answers at once (the driver would retry it for 30 s); a server still creating its database
+    is not ready either."""
+    if not port_open(port):
+        return False
+    try:
+        with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=auth, connection_timeout=2) as driver:
+            driver.execute_query("MATCH (n) RETURN count(n) AS c", database_=database)
+    except (Neo4jError, ServiceUnavailable, OSError):
+        return False
+    return True
 
 
 def _batches(rows: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
