@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from wessley_dagster.adapters.source import SourceDesign
+from wessley_dagster.adapters.source import SourceDesign, parse_xml
 from wessley_dagster.domain.bundle import BundleError, Component, Connection, Junction, LineSegment, Net, Pin, TextSpan
 from wessley_dagster.domain.descriptions import designator_kind, natural_key
 
@@ -60,11 +60,7 @@ def _devices(file: str, schematic: ET.Element) -> dict[tuple[str, str, str, str]
 
 def read_eagle(path: Path) -> SourceDesign:
     file = path.name
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise BundleError(file, f"line {line} column {column + 1}", f"invalid XML: {exc}") from exc
+    root = parse_xml(path.read_text(encoding="utf-8"), file)
     schematic = root.find("drawing/schematic")
     if root.tag != "eagle" or schematic is None:
         raise BundleError(file, "/", "not an Eagle schematic: expected <eagle><drawing><schematic>")
@@ -116,14 +112,13 @@ def read_eagle(path: Path) -> SourceDesign:
         for i, inst in enumerate(sheet.findall("instances/instance")):
             where = f"{base}/instances/instance[{i}]"
             name = _attr(file, inst, "part", where)
-            if name in components and name not in placed:
-                x, y = _float(file, inst, "x", where), _float(file, inst, "y", where)
-                comp = components[name]
-                comp.page, comp.bbox = page, (x, y, x + GLYPH_MM * len(name), y + GLYPH_MM)
+            if name not in components:
+                continue
+            span = _span(f"e{page}-i{i}", name, page, _float(file, inst, "x", where), _float(file, inst, "y", where))
+            spans.append(span)
+            if name not in placed:  # a part drawn in several gates sits where its first gate is
+                components[name].page, components[name].bbox = page, span.bbox
                 placed.add(name)
-            if name in components:
-                spans.append(_span(f"e{page}-i{i}", name, page, _float(file, inst, "x", where),
-                                   _float(file, inst, "y", where)))  # fmt: skip
         for i, text in enumerate(sheet.findall("plain/text")):
             where = f"{base}/plain/text[{i}]"
             if (text.text or "").strip():

@@ -32,17 +32,22 @@ class ImportReport:
     written: list[StoredObject]
 
 
-def build_bundle(kind: str, path: Path, job: JobInfo, pdf: Path | None = None) -> tuple[Bundle, float]:
-    """The validated bundle for a design file; any problem raises BundleError before anything is written."""
+def build_bundle(
+    kind: str, path: Path, job: JobInfo, pdf: Path | None = None
+) -> tuple[Bundle, float, list[tuple[str, bytes, str]]]:
+    """The validated bundle for a design file, its match rate, and the exact files to write.
+
+    Any problem raises BundleError before anything is written."""
     design = READERS[kind](path)
     pdf_spans = read_text_spans(pdf)[0] if pdf else []
     bundle, rate = to_bundle(design, job, pdf_spans)
-    files = {name: data for name, data, _ in bundle_files(bundle)}
-    return read_bundle(files.get, expected_key=bundle.partition_key), rate
+    files = bundle_files(bundle)
+    contents = {name: data for name, data, _ in files}
+    return read_bundle(contents.get, expected_key=bundle.partition_key), rate, files
 
 
 def import_design(kind: str, path: Path, job: JobInfo, store: ObjectStore, pdf: Path | None = None) -> ImportReport:
-    bundle, rate = build_bundle(kind, path, job, pdf)
+    bundle, rate, files = build_bundle(kind, path, job, pdf)
     prefix = f"{job.project_id}/{job.job_id}"
-    written = [store.put(f"{prefix}/{name}", data, ctype) for name, data, ctype in bundle_files(bundle)]
+    written = [store.put(f"{prefix}/{name}", data, ctype) for name, data, ctype in files]
     return ImportReport(bundle, rate, written)

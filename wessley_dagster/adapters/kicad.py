@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from wessley_dagster.adapters.sexpr import SExpr, parse
-from wessley_dagster.adapters.source import SourceDesign
+from wessley_dagster.adapters.source import SourceDesign, parse_xml
 from wessley_dagster.domain.bundle import BundleError, Component, Connection, Net, Pin
 from wessley_dagster.domain.descriptions import designator_kind, natural_key
 
@@ -80,11 +80,7 @@ class XNode:
 def _root(path: Path) -> Node:
     raw = path.read_text(encoding="utf-8")
     if raw.lstrip().startswith("<"):
-        try:
-            element = ET.fromstring(raw)
-        except ET.ParseError as exc:
-            line, column = exc.position
-            raise BundleError(path.name, f"line {line} column {column + 1}", f"invalid XML: {exc}") from exc
+        element = parse_xml(raw, path.name)
         root: Node = XNode(element, "/export")
         if element.tag != "export":
             raise BundleError(path.name, "/", f"not a KiCad netlist: root element is <{element.tag}>")

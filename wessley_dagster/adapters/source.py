@@ -3,12 +3,14 @@ text spans and topology, plus provenance (components linked to the spans that na
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from wessley_dagster.domain.bundle import (
     Bundle,
+    BundleError,
     Component,
     Junction,
     LineSegment,
@@ -18,6 +20,15 @@ from wessley_dagster.domain.bundle import (
     TextSpan,
     Vehicle,
 )  # fmt: skip
+
+
+def parse_xml(text: str, file: str) -> ET.Element:
+    """An XML document's root; a parse error names the file, line and column."""
+    try:
+        return ET.fromstring(text)
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise BundleError(file, f"line {line} column {column + 1}", f"invalid XML: {exc}") from exc
 
 
 @dataclass
@@ -40,7 +51,7 @@ class JobInfo:
     user_id: str = "importer"
     make: str = "unknown"
     model: str = "unknown"
-    year: int = datetime.now(UTC).year
+    year: int = field(default_factory=lambda: datetime.now(UTC).year)
 
 
 def link_provenance(components: list[Component], spans: list[TextSpan]) -> float:

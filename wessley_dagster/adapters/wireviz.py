@@ -89,12 +89,15 @@ class _Cable:
         raise BundleError(file, where, f"cable {self.name!r} has no wire {ref!r} (wires {', '.join(self.wires)})")
 
     def net(self, wire: str) -> Net:
-        color = self.colors[int(wire) - 1] if wire != SHIELD and int(wire) <= len(self.colors) else None
+        if wire == SHIELD:
+            color: str | None = "shield"
+        else:
+            color = self.colors[int(wire) - 1] if int(wire) <= len(self.colors) else None
         return Net(
             name=f"{self.name}:{wire}",
             cable=self.name,
             wire=wire,
-            color=color if wire != SHIELD else "shield",
+            color=color,
             gauge=str(self.spec["gauge"]) if self.spec.get("gauge") is not None else None,
             length=str(self.spec["length"]) if self.spec.get("length") is not None else None,
         )
