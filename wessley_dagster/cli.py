@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from datetime import UTC, datetime
@@ -14,21 +15,41 @@ from wessley_dagster.demo import run_demo
 from wessley_dagster.resources import build_resources
 
 
+def _print_hits(hits: list, as_json: bool) -> None:
+    from wessley_dagster.search import format_hit, hit_record
+
+    for hit in hits:
+        print(json.dumps(hit_record(hit), ensure_ascii=False) if as_json else format_hit(hit))
+
+
 def cmd_search(args: argparse.Namespace) -> int:
-    from wessley_dagster.search import format_hit, graph_context, semantic_search
+    from wessley_dagster.search import DEFAULT_CHUNK_TYPES, semantic_search
 
     res = build_resources()
     wanted = ("vectors", "embeddings_model", "graph") if args.graph else ("vectors", "embeddings_model")
     # Initialised through Dagster so that EnvVar secrets resolve exactly as they do in a run.
     with dagster.build_resources({k: res[k] for k in wanted}) as live:
         hits = semantic_search(
-            live.vectors.store, live.embeddings_model.embedder(), args.project, args.query, args.limit,
-            args.chunk_type or None,
+            live.vectors.store, live.embeddings_model.embedder(), args.project, args.query, limit=args.limit,
+            chunk_types=args.chunk_type or DEFAULT_CHUNK_TYPES, score_threshold=args.score_threshold, mode=args.mode,
+            expand_graph=args.graph, graph=live.graph.store if args.graph else None,
         )  # fmt: skip
-        for hit in hits:
-            print(format_hit(hit))
-            if args.graph:
-                print("        " + graph_context(live.graph.store, hit))
+        _print_hits(hits, args.json)
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from wessley_dagster.search import similar_components
+    from wessley_dagster.search.similarity import UnknownComponent
+
+    res = build_resources()
+    with dagster.build_resources({"vectors": res["vectors"]}) as live:
+        try:
+            hits = similar_components(live.vectors.store, args.project, args.component, args.limit, args.other_project)
+        except UnknownComponent as exc:
+            print(f"error: {exc.args[0]}", file=sys.stderr)
+            return 2
+        _print_hits(hits, args.json)
     return 0
 
 
@@ -82,9 +103,23 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("query")
     search.add_argument("--project", required=True)
     search.add_argument("--limit", type=int, default=5)
-    search.add_argument("--chunk-type", action="append", choices=["text", "component", "net", "page"])
-    search.add_argument("--graph", action="store_true", help="add each hit's connectivity from the graph")
+    search.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
+    search.add_argument(
+        "--chunk-type", action="append", choices=["text", "component", "net", "page"],
+        help="repeatable; default: component and net",
+    )  # fmt: skip
+    search.add_argument("--score-threshold", type=float)
+    search.add_argument("--graph", action="store_true", help="add each hit's pins, nets and neighbours from the graph")
+    search.add_argument("--json", action="store_true", help="one JSON object per hit")
     search.set_defaults(func=cmd_search)
+
+    similar = sub.add_parser("similar", help="components like a given one, in this and the listed projects")
+    similar.add_argument("component")
+    similar.add_argument("--project", required=True)
+    similar.add_argument("--other-project", action="append", default=[], help="repeatable")
+    similar.add_argument("--limit", type=int, default=5)
+    similar.add_argument("--json", action="store_true")
+    similar.set_defaults(func=cmd_similar)
 
     imp = sub.add_parser("import", help="turn a KiCad, Eagle or WireViz file into a bundle in the uploads location")
     imp.add_argument("format", choices=["kicad", "eagle", "wireviz", "pcb-json"])

@@ -1,9 +1,12 @@
 """Eagle XML schematics (`.sch`, Eagle 6 and later), every sheet.
 
 From Eagle's DTD: `schematic/parts/part` (name, library[, library_urn], deviceset, device,
-value), the libraries' `deviceset/devices/device` (package, `connects/connect` gate/pin/pad),
-and per sheet `instances/instance` (part, gate, x, y), `nets/net/segment` (`pinref` part/gate/pin,
-`wire` x1/y1/x2/y2, `junction` x/y, `label`) and `plain/text`.
+technology, value, `attribute`), the libraries' `deviceset` (description, `devices/device`:
+package, `connects/connect` gate/pin/pad, `technologies/technology/attribute`) and `packages/package`
+(description), and per sheet (`description`: its name) `instances/instance` (part, gate, x, y),
+`nets/net/segment` (`pinref` part/gate/pin, `wire` x1/y1/x2/y2, `junction` x/y, `label`) and
+`plain/text`. A part keeps its device set's and package's descriptions (Eagle's HTML reduced to
+text), its technology's and its own non-empty attributes, and the name of its sheet.
 
 A part is a component when its device has a package: supply symbols and frames have none and
 are drawing symbols, not parts, so their pin references are not connections. Nets are global by
@@ -14,13 +17,16 @@ the drawing: a span per placed part name, per net label and per plain text, with
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
 from wessley_dagster.adapters.source import SourceDesign, parse_xml
 from wessley_dagster.domain.bundle import BundleError, Component, Connection, Junction, LineSegment, Net, Pin, TextSpan
-from wessley_dagster.domain.descriptions import designator_kind, natural_key
+from wessley_dagster.domain.descriptions import natural_key
 
 ENGINE = "eagle-xml"
 GLYPH_MM = 1.27  # Eagle's default text size: enough to give each drawn text a plausible box
@@ -47,15 +53,49 @@ def _span(sid: str, text: str, page: int, x: float, y: float) -> TextSpan:
     )  # fmt: skip
 
 
-def _devices(file: str, schematic: ET.Element) -> dict[tuple[str, str, str, str], ET.Element]:
+def _plain(html: str | None) -> str | None:
+    """Eagle descriptions are HTML fragments: their text, whitespace collapsed."""
+    if not html:
+        return None
+    text = " ".join(_TAG.sub(" ", unescape(html)).split())
+    return text or None
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class _Device:
+    element: ET.Element
+    description: str | None
+    package_description: str | None
+
+
+def _devices(file: str, schematic: ET.Element) -> dict[tuple[str, str, str, str], _Device]:
     devices = {}
     for li, library in enumerate(schematic.findall("libraries/library")):
         lib_key = (library.get("name", ""), library.get("urn", ""))
+        packages = {pkg.get("name"): _plain(pkg.findtext("description")) for pkg in library.findall("packages/package")}
         for deviceset in library.findall("devicesets/deviceset"):
+            description = _plain(deviceset.findtext("description"))
             for device in deviceset.findall("devices/device"):
                 where = f"/eagle/drawing/schematic/libraries/library[{li}]"
-                devices[(*lib_key, _attr(file, deviceset, "name", where), device.get("name", ""))] = device
+                key = (*lib_key, _attr(file, deviceset, "name", where), device.get("name", ""))
+                devices[key] = _Device(device, description, packages.get(device.get("package")))
     return devices
+
+
+def _attributes(device: ET.Element, part: ET.Element) -> dict[str, str]:
+    """The part's technology attributes, overridden by its own; empty values dropped."""
+    technology = part.get("technology", "")
+    values = {
+        a.get("name", ""): a.get("value", "")
+        for tech in device.findall("technologies/technology")
+        if tech.get("name", "") == technology
+        for a in tech.findall("attribute")
+    }
+    values.update({a.get("name", ""): a.get("value", "") for a in part.findall("attribute")})
+    return {name: value.strip() for name, value in values.items() if name and value and value.strip()}
 
 
 def read_eagle(path: Path) -> SourceDesign:
@@ -74,9 +114,10 @@ def read_eagle(path: Path) -> SourceDesign:
         name = _attr(file, part, "name", where)
         key = (_attr(file, part, "library", where), part.get("library_urn", ""),
                _attr(file, part, "deviceset", where), part.get("device", ""))  # fmt: skip
-        device = devices.get(key)
-        if device is None:
+        found = devices.get(key)
+        if found is None:
             raise BundleError(file, where, f"part {name!r} uses {key[0]}/{key[2]}/{key[3]}, not in the libraries")
+        device = found.element
         if not device.get("package"):
             continue  # a supply symbol or a frame
         connects = device.findall("connects/connect")
@@ -84,7 +125,7 @@ def read_eagle(path: Path) -> SourceDesign:
         gates_of[name] = len(gates)
         components[name] = Component(
             id=name,
-            type=designator_kind(name),
+            type="",  # filled by to_bundle from everything the source says
             value=part.get("value") or key[2],
             page=1,
             confidence=1.0,
@@ -95,10 +136,13 @@ def read_eagle(path: Path) -> SourceDesign:
                 ),
                 key=lambda p: natural_key(p.name),
             ),
+            description=found.description,
             library=key[0],
-            deviceset=key[2],
-            device=key[3],
-            package=device.get("package"),
+            part=key[2],
+            footprint=device.get("package"),
+            footprint_description=found.package_description,
+            fields=_attributes(device, part),
+            device=key[3],  # the device set's variant, e.g. "-SOIC8"
         )
 
     spans: list[TextSpan] = []
@@ -109,6 +153,7 @@ def read_eagle(path: Path) -> SourceDesign:
     sheets = schematic.findall("sheets/sheet")
     for page, sheet in enumerate(sheets, start=1):
         base = f"/eagle/drawing/schematic/sheets/sheet[{page - 1}]"
+        sheet_name = _plain(sheet.findtext("description"))
         for i, inst in enumerate(sheet.findall("instances/instance")):
             where = f"{base}/instances/instance[{i}]"
             name = _attr(file, inst, "part", where)
@@ -118,6 +163,7 @@ def read_eagle(path: Path) -> SourceDesign:
             spans.append(span)
             if name not in placed:  # a part drawn in several gates sits where its first gate is
                 components[name].page, components[name].bbox = page, span.bbox
+                components[name].sheet = sheet_name
                 placed.add(name)
         for i, text in enumerate(sheet.findall("plain/text")):
             where = f"{base}/plain/text[{i}]"

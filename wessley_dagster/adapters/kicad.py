@@ -4,23 +4,27 @@
   KiCad 6-8; atoms may be bare or quoted), and
 - the XML export (`<export version="…">`, same element names).
 
-From KiCad's netlist format: `components/comp` (ref, value, footprint, libsource lib/part,
-sheetpath names), `libparts/libpart` (pins num/name/type), `nets/net` (code, name, node ref/pin
-[pinfunction, pintype]) and `design/sheet` (number, name). Nets without a name (the 2013 format
-writes `(name "")`) get KiCad's own later convention, `Net-(<ref>-Pad<pin>)` of their first node.
+From KiCad's netlist format: `components/comp` (ref, value, footprint, datasheet, `fields/field`,
+libsource lib/part/description, sheetpath names), `libparts/libpart` (description, docs, pins
+num/name/type), `nets/net` (code, name, node ref/pin [pinfunction, pintype]) and `design/sheet`
+(number, name). Everything descriptive is kept: a part's description (its own, else its
+libpart's), datasheet, user fields, sheet name and path, and its pins' names and electrical
+types. Nets without a name (the 2013 format writes `(name "")`) get KiCad's own later
+convention, `Net-(<ref>-Pad<pin>)` of their first node.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from wessley_dagster.adapters.sexpr import SExpr, parse
 from wessley_dagster.adapters.source import SourceDesign, parse_xml
 from wessley_dagster.domain.bundle import BundleError, Component, Connection, Net, Pin
-from wessley_dagster.domain.descriptions import designator_kind, natural_key
+from wessley_dagster.domain.descriptions import natural_key
 
 
 class Node(Protocol):
@@ -31,6 +35,8 @@ class Node(Protocol):
     def children(self, name: str) -> Iterator[Node]: ...
 
     def first(self, name: str) -> Node | None: ...
+
+    def field(self) -> tuple[str, str] | None: ...
 
 
 class SNode:
@@ -56,6 +62,12 @@ class SNode:
         value = child.expr[1]
         return value if isinstance(value, str) else None
 
+    def field(self) -> tuple[str, str] | None:
+        """`(field (name N) value)`: the value is the field's last bare atom."""
+        name = self.get("name")
+        values = [item for item in self.expr[1:] if isinstance(item, str)]
+        return (name, values[-1]) if name and values else None
+
 
 class XNode:
     """An XML element; `get` reads an attribute or a child element's text."""
@@ -75,6 +87,11 @@ class XNode:
             return self.element.attrib[name]
         child = self.element.find(name)
         return (child.text or "").strip() if child is not None else None
+
+    def field(self) -> tuple[str, str] | None:
+        """`<field name="N">value</field>`."""
+        name, value = self.element.get("name"), (self.element.text or "").strip()
+        return (name, value) if name and value else None
 
 
 def _root(path: Path) -> Node:
@@ -98,6 +115,24 @@ def _required(file: str, node: Node, name: str) -> str:
     return value
 
 
+def _text(value: str | None) -> str | None:
+    """A descriptive value, or None for KiCad's placeholders ("", "~")."""
+    return value.strip() if value and value.strip() not in ("", "~") else None
+
+
+def _fields(comp: Node) -> dict[str, str]:
+    holder = comp.first("fields")
+    pairs = (f.field() for f in holder.children("field")) if holder else ()
+    return {name: value for name, value in (p for p in pairs if p) if _text(value)}
+
+
+@dataclass(frozen=True)
+class _LibPart:
+    description: str | None
+    datasheet: str | None
+    pins: list[tuple[str, str | None, str | None]]  # number, name, electrical type
+
+
 def read_kicad(path: Path) -> SourceDesign:
     file = path.name
     root = _root(path)
@@ -108,15 +143,16 @@ def read_kicad(path: Path) -> SourceDesign:
         if name is not None and number is not None and number.isdigit():
             pages[name] = int(number)
 
-    libpins: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
-    for libparts in root.children("libparts"):
-        for libpart in libparts.children("libpart"):
+    libparts: dict[tuple[str, str], _LibPart] = {}
+    for holder in root.children("libparts"):
+        for libpart in holder.children("libpart"):
             pins = [
-                (_required(file, pin, "num"), pin.get("name"))
-                for holder in libpart.children("pins")
-                for pin in holder.children("pin")
+                (_required(file, pin, "num"), _text(pin.get("name")), _text(pin.get("type")))
+                for pins_node in libpart.children("pins")
+                for pin in pins_node.children("pin")
             ]
-            libpins[(libpart.get("lib") or "", libpart.get("part") or "")] = pins
+            key = (libpart.get("lib") or "", libpart.get("part") or "")
+            libparts[key] = _LibPart(_text(libpart.get("description")), _text(libpart.get("docs")), pins)
 
     components: dict[str, Component] = {}
     comps_node = root.first("components")
@@ -127,20 +163,23 @@ def read_kicad(path: Path) -> SourceDesign:
         source = comp.first("libsource")
         lib_key = (source.get("lib") or "", source.get("part") or "") if source else ("", "")
         sheet = comp.first("sheetpath")
-        sheet_name = sheet.get("names") if sheet else None
+        sheet_path = sheet.get("names") if sheet else None
+        libpart = libparts.get(lib_key, _LibPart(None, None, []))
         components[ref] = Component(
             id=ref,
-            type=designator_kind(ref),
+            type="",  # filled by to_bundle from everything the source says
             value=comp.get("value"),
-            page=pages.get(sheet_name or "/", 1),
+            page=pages.get(sheet_path or "/", 1),
             confidence=1.0,
-            pins=[
-                Pin(name=num, number=num, function=name if name not in (None, "~") else None)
-                for num, name in libpins.get(lib_key, [])
-            ],
-            footprint=comp.get("footprint"),
+            pins=[Pin(name=num, number=num, function=name, electrical_type=kind) for num, name, kind in libpart.pins],
+            description=_text(source.get("description") if source else None) or libpart.description,
             library=":".join(part for part in lib_key if part) or None,
-            sheet=sheet_name,
+            part=lib_key[1] or None,
+            footprint=_text(comp.get("footprint")),
+            datasheet=_text(comp.get("datasheet")) or libpart.datasheet,
+            fields=_fields(comp),
+            sheet=_sheet_name(sheet_path),
+            sheet_path=sheet_path,
         )
 
     nets: list[Net] = []
@@ -154,9 +193,12 @@ def read_kicad(path: Path) -> SourceDesign:
             if ref not in components:
                 raise BundleError(file, node.path, f"node names component {ref!r}, which is not in components")
             connections.append(Connection(component_id=ref, pin=pin))
-            declared = components[ref].pins
-            if pin not in {p.name for p in declared}:  # a netlist pin exists even if the libpart lacks it
-                declared.append(Pin(name=pin, number=pin, function=node.get("pinfunction")))
+            declared = {p.name: p for p in components[ref].pins}
+            function, kind = _text(node.get("pinfunction")), _text(node.get("pintype"))
+            if pin not in declared:  # a netlist pin exists even if the libpart lacks it
+                components[ref].pins.append(Pin(name=pin, number=pin, function=function, electrical_type=kind))
+            elif declared[pin].function is None and function:
+                declared[pin].function, declared[pin].electrical_type = function, kind
         name = net.get("name")
         if name is None:
             raise BundleError(file, net.path, "net has no name")
@@ -173,3 +215,9 @@ def read_kicad(path: Path) -> SourceDesign:
         nets=nets,
         page_count=max(pages.values(), default=1),
     )
+
+
+def _sheet_name(path: str | None) -> str | None:
+    """The innermost sheet of a hierarchical path: "/Power/Regulators/" -> "Regulators"; the root is None."""
+    parts = [part for part in (path or "").split("/") if part]
+    return parts[-1] if parts else None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from wessley_dagster.adapters.source import SourceDesign
 from wessley_dagster.domain.bundle import BundleError, Component, Connection, Net, Pin
-from wessley_dagster.domain.descriptions import designator_kind, natural_key
+from wessley_dagster.domain.descriptions import natural_key
 
 
 def read_pcb_netlist(path: Path) -> SourceDesign:
@@ -29,7 +29,7 @@ def read_pcb_netlist(path: Path) -> SourceDesign:
     components = [
         Component(
             id=ref,
-            type=designator_kind(ref),
+            type="",  # filled by to_bundle from everything the source says
             value=info.get("value"),
             page=1,
             confidence=1.0,

@@ -20,6 +20,7 @@ from wessley_dagster.domain.bundle import (
     TextSpan,
     Vehicle,
 )  # fmt: skip
+from wessley_dagster.domain.circuit import component_kind
 
 
 def parse_xml(text: str, file: str) -> ET.Element:
@@ -77,6 +78,8 @@ def link_provenance(components: list[Component], spans: list[TextSpan]) -> float
 def to_bundle(design: SourceDesign, job: JobInfo, extra_spans: list[TextSpan] | None = None) -> tuple[Bundle, float]:
     """The bundle for a design (with text spans from a PDF, if given) and its provenance match rate."""
     spans = design.text_spans + (extra_spans or [])
+    for comp in design.components:
+        comp.type = component_kind(comp)
     rate = link_provenance(design.components, spans)
     manifest = Manifest(
         project_id=job.project_id,

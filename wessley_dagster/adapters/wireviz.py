@@ -1,8 +1,9 @@
 """WireViz harness YAML: connectors and their pins become components and pins; every cable wire
 (and shield) becomes a net that keeps its colour and gauge.
 
-From WireViz's syntax: `connectors.<name>` (`pins`, `pinlabels`, `pincount`, `type`, `subtype`),
-`cables.<name>` (`wirecount`, `colors`, `gauge`, `length`, `shield`) and `connections`, a list of
+From WireViz's syntax: `connectors.<name>` (`pins`, `pinlabels`, `pincount`, `type`, `subtype`,
+`notes`), `cables.<name>` (`type`, `notes`, `wirecount`, `colors`, `gauge`, `length`, `shield`) and
+`connections`, a list of
 sets, each a list of `{designator: [pins or wires]}` items of equal length (ranges `1-4` allowed,
 pins by number or by label, `s` for a cable's shield). Within a set, position i of each item is
 one path: connector pin — wire — connector pin. Two connectors next to each other with no cable
@@ -20,6 +21,10 @@ from wessley_dagster.adapters.source import SourceDesign
 from wessley_dagster.domain.bundle import BundleError, Component, Connection, Net, Pin
 
 SHIELD = "s"
+
+
+def _text(value: Any) -> str | None:
+    return str(value).strip() or None if value is not None else None
 
 
 def _expand(file: str, where: str, values: Any) -> list[Any]:
@@ -64,15 +69,18 @@ class _Connector:
         raise BundleError(file, where, f"connector {self.name!r} pin {ref!r} {problem} (pins {shown})")
 
     def component(self) -> Component:
-        extra = {k: v for k, v in self.spec.items() if k in ("type", "subtype", "color", "notes")}
+        spec = self.spec
         return Component(
             id=self.name,
             type="connector",
-            value=str(self.spec.get("type")) if self.spec.get("type") is not None else None,
+            value=_text(spec.get("type")),
             page=1,
             confidence=1.0,
-            pins=[Pin(name=p, number=p, label=label) for p, label in zip(self.pins, self.labels, strict=True)],
-            **{f"connector_{k}": str(v) for k, v in extra.items() if k != "type"},
+            # A pin label names what the pin carries: the pin's function.
+            pins=[Pin(name=p, number=p, function=label) for p, label in zip(self.pins, self.labels, strict=True)],
+            description=_text(spec.get("notes")),
+            part=_text(spec.get("type")),
+            fields={k: str(spec[k]) for k in ("subtype", "color", "pn", "manufacturer", "mpn") if spec.get(k)},
         )
 
 
@@ -95,6 +103,7 @@ class _Cable:
             color = self.colors[int(wire) - 1] if int(wire) <= len(self.colors) else None
         return Net(
             name=f"{self.name}:{wire}",
+            description=" ".join(t for t in (_text(self.spec.get("type")), _text(self.spec.get("notes"))) if t) or None,
             cable=self.name,
             wire=wire,
             color=color,

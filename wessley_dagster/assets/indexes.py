@@ -7,6 +7,7 @@ from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, 
 from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk
 from wessley_dagster.domain.graph_model import GraphPayload, bundle_to_graph
+from wessley_dagster.domain.sparse import encode_document
 from wessley_dagster.io_managers.vectors import VectorBatch
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
@@ -28,7 +29,8 @@ def vector_index(
     embeddings: Embeddings,
     metadata: MetadataResource,
 ) -> VectorBatch:
-    """Chunk vectors with their payload, filtered by project (tenant) at query time."""
+    """Chunk vectors (dense, and BM25 sparse over identifier-aware tokens) with their payload,
+    filtered by project (tenant) at query time."""
     project_id, job_id = job_ids(context)
     vehicle = bundle.manifest.vehicle
     if embeddings.chunk_ids != [c.chunk_id for c in chunks]:
@@ -37,6 +39,7 @@ def vector_index(
         VectorPoint(
             id=point_id(project_id, job_id, chunk.chunk_id),
             vector=vector,
+            sparse=encode_document(chunk.text),
             payload={
                 **chunk.model_dump(mode="json"),
                 "project_id": project_id,

@@ -74,6 +74,10 @@ class Pin(_Model):
     name: str = Field(min_length=1)
     number: str | None = None
     position: list[float] | str | None = None
+    # What the part's symbol calls the pin ("VIN", "CANH", "OUT A") and its electrical type
+    # (KiCad's input, output, bidirectional, power_in, passive, …): optional, from the source.
+    function: str | None = None
+    electrical_type: str | None = None
 
 
 class Component(_Model):
@@ -85,6 +89,16 @@ class Component(_Model):
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     pins: list[Pin] = Field(default_factory=list)
     span_ids: list[str] = Field(default_factory=list)
+    # Optional descriptive fields, kept from the source format for search and display.
+    description: str | None = None  # what the source says the part is
+    library: str | None = None  # library id, e.g. "Amplifier_Operational:LM358"
+    part: str | None = None  # the library's part (KiCad), device set (Eagle) or connector type (WireViz)
+    footprint: str | None = None  # footprint or package
+    footprint_description: str | None = None
+    datasheet: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)  # user fields, Eagle technology attributes
+    sheet: str | None = None  # the sheet's name ("Power")
+    sheet_path: str | None = None  # its hierarchical path ("/Power/")
 
 
 class Connection(_Model):
@@ -97,6 +111,7 @@ class Net(_Model):
     voltage_level: str | None = None
     is_bus: bool = False
     connections: list[Connection] = Field(default_factory=list)
+    description: str | None = None  # e.g. a harness wire's cable type, colour and gauge
 
 
 class Junction(_Model):

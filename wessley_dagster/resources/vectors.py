@@ -6,7 +6,9 @@ from pathlib import Path
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
-from wessley_dagster.stores.vectors import EdgeVectorStore, QdrantServerVectorStore, VectorStore
+from wessley_dagster.stores.qdrant_edge import EdgeVectorStore
+from wessley_dagster.stores.qdrant_server import QdrantServerVectorStore
+from wessley_dagster.stores.vectors import VectorStore
 
 
 class VectorResource(ConfigurableResource):

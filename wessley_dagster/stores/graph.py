@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
-from wessley_dagster.domain.graph_model import ALL_LABELS, JOB_LABELS, VEHICLE, GraphPayload
+from wessley_dagster.domain.graph_model import ALL_LABELS, JOB_LABELS, VEHICLE, GraphPayload, node_key
 
 BATCH_SIZE = 5000
 
@@ -260,6 +260,46 @@ class GraphStore:
             ({"component_id": r["component_id"], "type": r["type"], "hops": (r["rels"] + offset) // 4} for r in rows),
             key=lambda r: (r["hops"], r["component_id"]),
         )
+
+    def expand(
+        self, project_id: str, job_id: str, component_ids: Sequence[str], nets: Sequence[str], per_net: int = 25
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The neighbourhood of search hits in one read each, anchored on the nodes' unique keys:
+        for each component its pins, their nets and the parts on them; for each net its pins.
+
+        Returns {"components": [{component_id, pin, function, net, others: [{component_id, type, pin}]}],
+        "nets": [{net, component_id, type, pin}]}; `per_net` bounds the parts listed per net."""
+        comp_keys = [node_key("component", project_id, job_id, c) for c in component_ids]
+        net_keys = [node_key("net", project_id, job_id, n) for n in nets]
+        components = (
+            self.read(
+                "UNWIND $keys AS k MATCH (c:Component {key: k})-[:HAS_PIN]->(pin:Pin) WHERE c.project_id = $p "
+                "OPTIONAL MATCH (pin)-[:ON_NET]->(n:Net) "
+                "OPTIONAL MATCH (n)<-[:ON_NET]-(op:Pin)<-[:HAS_PIN]-(o:Component) WHERE o.key <> k "
+                "WITH c, pin, n, collect({component_id: o.id, type: o.type, pin: op.name}) AS others "
+                "RETURN c.id AS component_id, pin.name AS pin, pin.function AS function, n.name AS net, "
+                "others[..$per_net] AS others ORDER BY component_id, pin",
+                keys=comp_keys,
+                p=project_id,
+                per_net=per_net,
+            )
+            if comp_keys
+            else []
+        )
+        members = (
+            self.read(
+                "UNWIND $keys AS k MATCH (n:Net {key: k})<-[:ON_NET]-(pin:Pin)<-[:HAS_PIN]-(c:Component) "
+                "WHERE n.project_id = $p RETURN n.name AS net, c.id AS component_id, c.type AS type, "
+                "pin.name AS pin ORDER BY net, component_id, pin",
+                keys=net_keys,
+                p=project_id,
+            )
+            if net_keys
+            else []
+        )
+        for row in components:
+            row["others"] = [o for o in row["others"] if o.get("component_id") is not None]
+        return {"components": components, "nets": members}
 
     def shortest_path(self, project_id: str, job_id: str, start: str, end: str) -> list[dict[str, str]]:
         """The shortest chain between two components: [{label, name}, …] from start to end; [] if none."""

@@ -1,52 +1,38 @@
-"""Vector stores: Qdrant Edge (embedded default, a local folder) and a Qdrant server through
-qdrant-client (production; its local mode serves the same API in tests).
+"""The vector store contract, shared by Qdrant Edge (`qdrant_edge.py`, the embedded default) and a
+Qdrant server through qdrant-client (`qdrant_server.py`; its local mode serves the tests).
 
 One collection holds every project; `project_id` is a tenant keyword index and every query is
-filtered by it. Point ids are UUIDv5 of (project, job, chunk), so a re-run overwrites in place;
-each load stamps `load_id` and then deletes the job's points with another one.
+filtered by it. Each point has a named dense vector and a named BM25 sparse vector whose IDF
+Qdrant computes (`Modifier.IDF`). Point ids are UUIDv5 of (project, job, chunk), so a re-run
+overwrites in place; each load stamps `load_id` and then deletes the job's points with another.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from wessley_dagster.domain.sparse import SparseVector
 
 POINT_NAMESPACE = uuid.UUID("6f1c1c62-5d0e-4a53-9d55-0d3b7f6e2a10")
 DENSE = "dense"
-KEYWORD_FIELDS = ("job_id", "chunk_type", "component_id")
+SPARSE = "bm25"
+KEYWORD_FIELDS = ("job_id", "chunk_type", "component_id", "kind")
+BATCH = 512
+Fusion = Literal["rrf", "dbsf"]
 
 
 def point_id(project_id: str, job_id: str, chunk_id: str) -> str:
     return str(uuid.uuid5(POINT_NAMESPACE, f"{project_id}\x1f{job_id}\x1f{chunk_id}"))
 
 
-def scope_filter(
-    models: Any,
-    project_id: str,
-    job_id: str | None = None,
-    chunk_types: Sequence[str] | None = None,
-    exclude_load: str | None = None,
-) -> Any:
-    """The project (tenant) filter every query and delete carries. `models` is `qdrant_edge` or
-    `qdrant_client.models`: both name these classes and their keywords alike."""
-    must = [models.FieldCondition(key="project_id", match=models.MatchValue(value=project_id))]
-    if job_id is not None:
-        must.append(models.FieldCondition(key="job_id", match=models.MatchValue(value=job_id)))
-    if chunk_types:
-        must.append(models.FieldCondition(key="chunk_type", match=models.MatchAny(any=list(chunk_types))))
-    must_not = None
-    if exclude_load is not None:
-        must_not = [models.FieldCondition(key="load_id", match=models.MatchValue(value=exclude_load))]
-    return models.Filter(must=must, must_not=must_not)
-
-
 class VectorPoint(BaseModel):
     id: str
     vector: list[float]
+    sparse: SparseVector | None = None
     payload: dict[str, Any]
 
 
@@ -54,6 +40,79 @@ class Hit(BaseModel):
     id: str
     score: float
     payload: dict[str, Any]
+
+
+class StoredPoint(BaseModel):
+    id: str
+    vector: list[float]
+    sparse: SparseVector | None
+    payload: dict[str, Any]
+
+
+class Focus(BaseModel):
+    """A narrower scope searched beside the main one and fused with it: what the question names."""
+
+    kinds: list[str] | None = None
+    chunk_types: list[str] | None = None
+
+
+class VectorQuery(BaseModel):
+    """One search: a dense vector, a sparse one, or both fused. Always scoped to projects.
+    Each `focus` adds the same searches within its narrower scope to the fusion."""
+
+    project_ids: list[str] = Field(min_length=1)
+    dense: list[float] | None = None
+    sparse: SparseVector | None = None
+    limit: int = Field(default=5, ge=1, le=1000)
+    chunk_types: list[str] | None = None
+    kind: str | None = None  # a component's kind or a net's role must equal this
+    exclude_ids: list[str] = Field(default_factory=list)
+    score_threshold: float | None = None
+    fusion: Fusion = "rrf"
+    prefetch: int = Field(default=40, ge=1)  # candidates per side before fusion
+    focus: list[Focus] = Field(default_factory=list)
+
+    def scopes(self) -> list[tuple[list[str] | None, list[str] | None]]:
+        """(chunk types, kinds) of the main scope and of each focus, the focus within the main."""
+        main = (self.chunk_types, [self.kind] if self.kind else None)
+        narrowed = [
+            (f.chunk_types if not self.chunk_types or not f.chunk_types else
+             [t for t in f.chunk_types if t in self.chunk_types] or None, f.kinds or main[1])
+            for f in self.focus
+        ]  # fmt: skip
+        return [main, *narrowed]
+
+
+def scope_filter(
+    models: Any,
+    project_ids: Sequence[str],
+    job_id: str | None = None,
+    chunk_types: Sequence[str] | None = None,
+    exclude_load: str | None = None,
+    kinds: Sequence[str] | None = None,
+    component_id: str | None = None,
+    exclude: Any = None,
+) -> Any:
+    """The tenant filter every query and delete carries. `models` is `qdrant_edge` or
+    `qdrant_client.models`: both name these classes and their keywords alike. `exclude` is a
+    store's own has-id condition for points to leave out."""
+    projects = list(project_ids)
+    if not projects:
+        raise ValueError("a vector query needs at least one project")
+    match = models.MatchValue(value=projects[0]) if len(projects) == 1 else models.MatchAny(any=projects)
+    must = [models.FieldCondition(key="project_id", match=match)]
+    for key, value in (("job_id", job_id), ("component_id", component_id)):
+        if value is not None:
+            must.append(models.FieldCondition(key=key, match=models.MatchValue(value=value)))
+    for key, values in (("chunk_type", chunk_types), ("kind", kinds)):
+        if values:
+            must.append(models.FieldCondition(key=key, match=models.MatchAny(any=list(values))))
+    must_not = []
+    if exclude_load is not None:
+        must_not.append(models.FieldCondition(key="load_id", match=models.MatchValue(value=exclude_load)))
+    if exclude is not None:
+        must_not.append(exclude)
+    return models.Filter(must=must, must_not=must_not or None)
 
 
 class VectorStore(Protocol):
@@ -69,214 +128,32 @@ class VectorStore(Protocol):
 
     def total(self) -> int: ...
 
-    def search(
-        self,
-        project_id: str,
-        vector: Sequence[float],
-        limit: int = 5,
-        chunk_types: Sequence[str] | None = None,
-        score_threshold: float | None = None,
-    ) -> list[Hit]: ...
+    def query(self, request: VectorQuery) -> list[Hit]: ...
+
+    def component_points(self, project_id: str, component_id: str) -> list[StoredPoint]: ...
 
     def close(self) -> None: ...
 
 
-BATCH = 512
+def stored_point(ident: Any, vectors: Any, payload: Any) -> StoredPoint:
+    """A point read back from either client: named vectors, the sparse one as indices/values."""
+    named = vectors or {}
+    sparse = named.get(SPARSE)
+    return StoredPoint(
+        id=str(ident),
+        vector=list(named[DENSE]),
+        sparse=SparseVector(list(sparse.indices), list(sparse.values)) if sparse is not None else None,
+        payload=dict(payload or {}),
+    )
 
 
-class EdgeVectorStore:
-    """Qdrant Edge: the embedded Qdrant engine, one process at a time per folder."""
-
-    # An Edge folder can be opened once per process; resources that Dagster initialises twice
-    # in one process (a resource and an IO manager's copy of it) share the open shard.
-    _open: ClassVar[dict[Path, list[Any]]] = {}  # path -> [shard, users]
-
-    def __init__(self, path: Path, collection: str) -> None:
-        import qdrant_edge as qe
-
-        self._qe = qe
-        self.collection = collection
-        self.path = (path / collection).resolve()
-        self._shard: Any = None
-
-    def _acquire(self, create: Any = None) -> Any:
-        """The open shard (loading or, given a config, creating it), or None if there is none yet."""
-        if self._shard is not None:
-            return self._shard
-        entry = self._open.get(self.path)
-        if entry is None:
-            if (self.path / "edge_config.json").exists():
-                shard = self._qe.EdgeShard.load(str(self.path))
-            elif create is not None:
-                self.path.mkdir(parents=True, exist_ok=True)
-                shard = self._qe.EdgeShard.create(str(self.path), create)
-                self._create_indexes(shard)
-            else:
-                return None
-            entry = self._open[self.path] = [shard, 0]
-        entry[1] += 1
-        self._shard = entry[0]
-        return self._shard
-
-    def _create_indexes(self, shard: Any) -> None:
-        qe = self._qe
-        shard.update(qe.UpdateOperation.create_field_index("project_id", qe.KeywordIndexParams(is_tenant=True)))
-        for name in KEYWORD_FIELDS:
-            shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
-        shard.update(qe.UpdateOperation.create_field_index("page", qe.PayloadSchemaType.Integer))
-
-    def ensure_collection(self, dimension: int) -> None:
-        qe = self._qe
-        self._acquire(qe.EdgeConfig(vectors={DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)}))
-        existing = self.dimension()
-        if existing != dimension:
-            raise ValueError(f"collection {self.collection!r} holds {existing}-d vectors, got {dimension}-d")
-
-    def dimension(self) -> int | None:
-        if self._acquire() is None:
-            return None
-        import json
-
-        config = json.loads((self.path / "edge_config.json").read_text())
-        return int(config["vectors"][DENSE]["size"])
-
-    def replace_job(self, project_id: str, job_id: str, points: Sequence[VectorPoint], load_id: str) -> None:
-        qe = self._qe
-        if self._acquire() is None:
-            raise RuntimeError(f"{self.path} has no collection yet: call ensure_collection first")
-        for start in range(0, len(points), BATCH):
-            batch = [
-                qe.Point(uuid.UUID(p.id), {DENSE: p.vector}, {**p.payload, "load_id": load_id})
-                for p in points[start : start + BATCH]
-            ]
-            self._shard.update(qe.UpdateOperation.upsert_points(batch))
-        self._shard.update(
-            qe.UpdateOperation.delete_points_by_filter(scope_filter(self._qe, project_id, job_id, exclude_load=load_id))
+def incompatible(collection: str, dimension: int | None, has_sparse: bool, wanted: int) -> str | None:
+    """Why an existing collection cannot take these points, or None."""
+    if dimension != wanted:
+        return f"collection {collection!r} holds {dimension}-d vectors, got {wanted}-d"
+    if not has_sparse:
+        return (
+            f"collection {collection!r} was created without the {SPARSE!r} sparse vector (an older version): "
+            "delete it, or set QDRANT_COLLECTION to a new name, and re-materialize"
         )
-        self._shard.flush()
-
-    def count(self, project_id: str, job_id: str | None = None) -> int:
-        if self._acquire() is None:
-            return 0
-        return self._shard.count(self._qe.CountRequest(exact=True, filter=scope_filter(self._qe, project_id, job_id)))
-
-    def total(self) -> int:
-        return 0 if self._acquire() is None else self._shard.count(self._qe.CountRequest(exact=True))
-
-    def search(
-        self,
-        project_id: str,
-        vector: Sequence[float],
-        limit: int = 5,
-        chunk_types: Sequence[str] | None = None,
-        score_threshold: float | None = None,
-    ) -> list[Hit]:
-        if self._acquire() is None:
-            return []
-        qe = self._qe
-        request = qe.QueryRequest(
-            limit=limit,
-            query=qe.Query.Nearest(list(vector), using=DENSE),
-            filter=scope_filter(self._qe, project_id, chunk_types=chunk_types),
-            with_payload=True,
-            score_threshold=score_threshold,
-        )
-        return [Hit(id=str(p.id), score=p.score, payload=dict(p.payload or {})) for p in self._shard.query(request)]
-
-    def close(self) -> None:
-        if self._shard is None:
-            return
-        entry = self._open[self.path]
-        entry[1] -= 1
-        if entry[1] == 0:
-            del self._open[self.path]
-            self._shard.close()
-        self._shard = None
-
-
-class QdrantServerVectorStore:
-    """A Qdrant server or Qdrant Cloud via qdrant-client (or its local mode, `path=`)."""
-
-    def __init__(
-        self, collection: str, url: str | None = None, api_key: str | None = None, path: str | None = None
-    ) -> None:
-        from qdrant_client import QdrantClient, models
-
-        self.models = models
-        self.collection = collection
-        self.client = QdrantClient(path=path) if path else QdrantClient(url=url, api_key=api_key, timeout=30)
-
-    def ensure_collection(self, dimension: int) -> None:
-        m = self.models
-        if not self.client.collection_exists(self.collection):
-            self.client.create_collection(
-                self.collection,
-                vectors_config={DENSE: m.VectorParams(size=dimension, distance=m.Distance.COSINE)},
-            )
-            self.client.create_payload_index(
-                self.collection,
-                "project_id",
-                m.KeywordIndexParams(type=m.KeywordIndexType.KEYWORD, is_tenant=True),
-            )
-            for name in KEYWORD_FIELDS:
-                self.client.create_payload_index(self.collection, name, m.PayloadSchemaType.KEYWORD)
-            self.client.create_payload_index(self.collection, "page", m.PayloadSchemaType.INTEGER)
-        existing = self.dimension()
-        if existing != dimension:
-            raise ValueError(f"collection {self.collection!r} holds {existing}-d vectors, got {dimension}-d")
-
-    def dimension(self) -> int | None:
-        if not self.client.collection_exists(self.collection):
-            return None
-        vectors = self.client.get_collection(self.collection).config.params.vectors
-        return int(vectors[DENSE].size)  # type: ignore[index]
-
-    def replace_job(self, project_id: str, job_id: str, points: Sequence[VectorPoint], load_id: str) -> None:
-        m = self.models
-        for start in range(0, len(points), BATCH):
-            batch = [
-                m.PointStruct(id=p.id, vector={DENSE: p.vector}, payload={**p.payload, "load_id": load_id})
-                for p in points[start : start + BATCH]
-            ]
-            self.client.upsert(self.collection, batch, wait=True)
-        self.client.delete(
-            self.collection,
-            m.FilterSelector(filter=scope_filter(self.models, project_id, job_id, exclude_load=load_id)),
-            wait=True,
-        )
-
-    def count(self, project_id: str, job_id: str | None = None) -> int:
-        if not self.client.collection_exists(self.collection):
-            return 0
-        return self.client.count(
-            self.collection, count_filter=scope_filter(self.models, project_id, job_id), exact=True
-        ).count
-
-    def total(self) -> int:
-        if not self.client.collection_exists(self.collection):
-            return 0
-        return self.client.count(self.collection, exact=True).count
-
-    def search(
-        self,
-        project_id: str,
-        vector: Sequence[float],
-        limit: int = 5,
-        chunk_types: Sequence[str] | None = None,
-        score_threshold: float | None = None,
-    ) -> list[Hit]:
-        if not self.client.collection_exists(self.collection):
-            return []
-        response = self.client.query_points(
-            self.collection,
-            query=list(vector),
-            using=DENSE,
-            query_filter=scope_filter(self.models, project_id, chunk_types=chunk_types),
-            limit=limit,
-            score_threshold=score_threshold,
-            with_payload=True,
-        )
-        return [Hit(id=str(p.id), score=p.score, payload=dict(p.payload or {})) for p in response.points]
-
-    def close(self) -> None:
-        self.client.close()
+    return None

@@ -1,0 +1,233 @@
+"""One index of a bundle's circuit, built once: pins and their nets, each net's role, each
+passive's role from its topology, neighbouring parts, and parts grouped by page.
+
+Roles are what a technician calls a part by: a resistor between a signal and a supply is a
+pull-up, a capacitor between a supply and ground decouples it, a diode from a signal to ground
+clamps it. They are read from the netlist alone, so they hold for any board. No Dagster here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+
+from wessley_dagster.domain.bundle import Bundle, Component, Net, Pin
+from wessley_dagster.domain.identifiers import identifier_words, readable
+from wessley_dagster.domain.kinds import PartFacts, classify
+from wessley_dagster.domain.terms import find_terms
+
+GROUND_WORDS = {"gnd", "ground", "vss", "agnd", "dgnd", "pgnd", "gnda", "gndd", "gndpwr", "earth", "chassis", "0v"}
+SUPPLY_WORDS = {"vcc", "vdd", "vbat", "vbatt", "batt", "bat", "vin", "vsys", "vref", "vpp", "vcca", "vccio", "avcc",
+                "dvdd", "avdd", "pwr", "power", "supply", "vs", "vdc", "b", "ub", "kl30", "kl15", "v"}  # fmt: skip
+_SUPPLY_QUALIFIERS = {"sw", "in", "out", "ref", "a", "d", "p", "reg", "main", "aux", "ext", "int", "ana", "dig", "io"}
+_VOLTAGE = re.compile(r"(?<![A-Za-z0-9])[+]?(\d+)(?:[.,](\d+))?\s?[vV](\d+)?(?![a-uw-zA-UW-Z])")
+_BUS_TERMS = {
+    "can bus",
+    "can high",
+    "can low",
+    "lin bus",
+    "flexray",
+    "k-line",
+    "serial",
+    "i2c",
+    "spi",
+    "usb",
+    "ethernet",
+}
+_POWER_PIN_TYPES = {"power_in", "power_out", "pwr_in", "pwr_out", "power input", "power output"}
+_UNNAMED = re.compile(r"^(?:N\$\d+|Net-\(.*\)|unconnected-.*|/?N\d+|NET\d+)$", re.IGNORECASE)
+_BIG_NET = 12  # a net with more pins than this is a rail, not a neighbourhood
+
+
+@dataclass(frozen=True)
+class NetRole:
+    kind: str  # "ground", "power", "bus" or "signal"
+    voltage: str | None  # read from the name: "5 V", "3.3 V"
+    terms: tuple[str, ...]  # dictionary terms its name carries ("can high", "ignition")
+
+    @property
+    def is_rail(self) -> bool:
+        return self.kind in ("ground", "power")
+
+
+def net_voltage(name: str) -> str | None:
+    """The voltage a net's name states: "+5V" -> "5 V", "3V3" -> "3.3 V", "VBAT_12V" -> "12 V"."""
+    match = _VOLTAGE.search(name)
+    if not match:
+        return None
+    whole, frac = match.group(1), match.group(2) or match.group(3)
+    return f"{whole}.{frac} V" if frac else f"{whole} V"
+
+
+def classify_net(net: Net, pin_types: list[str]) -> NetRole:
+    leaf = net.name.rstrip("/").rsplit("/", 1)[-1] or net.name
+    words = [w for w in identifier_words(leaf) if not w.isdigit()]
+    terms = tuple(find_terms(" ".join(identifier_words(net.name))))
+    voltage = net.voltage_level or net_voltage(leaf)
+    if any(w in GROUND_WORDS for w in words) or leaf.strip("+-") in ("0V", "0"):
+        return NetRole("ground", None, terms)
+    rest = [w for w in words if w not in SUPPLY_WORDS and w not in _SUPPLY_QUALIFIERS and w != "v"]
+    named_supply = (voltage is not None or any(w in SUPPLY_WORDS for w in words)) and not rest
+    powered = sum(t in _POWER_PIN_TYPES for t in pin_types) >= 2
+    if named_supply or powered:
+        return NetRole("power", voltage, terms)
+    if net.is_bus or any(t in _BUS_TERMS for t in terms):
+        return NetRole("bus", voltage, terms)
+    return NetRole("signal", voltage, terms)
+
+
+@dataclass(frozen=True)
+class PinLink:
+    component_id: str
+    pin: str
+    function: str | None
+
+
+class Circuit:
+    """The bundle's connectivity, indexed once for every description."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+        self.components: dict[str, Component] = {c.id: c for c in bundle.components}
+        self.pins: dict[tuple[str, str], Pin] = {(c.id, p.name): p for c in bundle.components for p in c.pins}
+        self.nets_of: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        self.members: dict[str, list[PinLink]] = {}
+        for net in bundle.netlist.nets:
+            links = []
+            for conn in net.connections:
+                self.nets_of[conn.component_id][conn.pin].append(net.name)
+                pin = self.pins.get((conn.component_id, conn.pin))
+                links.append(PinLink(conn.component_id, conn.pin, pin.function if pin else None))
+            self.members[net.name] = links
+        self.roles: dict[str, NetRole] = {
+            net.name: classify_net(net, [self._pin_type(link) for link in self.members[net.name]])
+            for net in bundle.netlist.nets
+        }
+
+    def _pin_type(self, link: PinLink) -> str:
+        pin = self.pins.get((link.component_id, link.pin))
+        return (pin.electrical_type or "").lower() if pin else ""
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        return {cid: component_kind(comp) for cid, comp in self.components.items()}
+
+    @cached_property
+    def by_page(self) -> dict[int, list[Component]]:
+        pages: dict[int, list[Component]] = defaultdict(list)
+        for comp in self.bundle.components:
+            pages[comp.page].append(comp)
+        return pages
+
+    def component_nets(self, component_id: str) -> list[str]:
+        return list(dict.fromkeys(n for nets in self.nets_of.get(component_id, {}).values() for n in nets))
+
+    def neighbours(self, component_id: str, limit: int = 8) -> list[str]:
+        """Parts that share a signal net with this one (rails excluded), most shared nets first."""
+        shared: Counter[str] = Counter()
+        for net in self.component_nets(component_id):
+            if self.roles[net].is_rail or len(self.members[net]) > _BIG_NET:
+                continue
+            shared.update({link.component_id for link in self.members[net]} - {component_id})
+        return [cid for cid, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+
+    def role(self, component_id: str) -> str | None:
+        """What the part does in this circuit, from the nets its pins reach (two-terminal parts)."""
+        nets = self.component_nets(component_id)
+        kind = self.kinds[component_id]
+        if len(nets) != 2:
+            return self._switch_role(component_id, kind)
+        a, b = sorted(nets, key=lambda n: ("ground", "power", "bus", "signal").index(self.roles[n].kind))
+        ra, rb = self.roles[a], self.roles[b]
+        pair = (ra.kind, rb.kind)
+        name_b = self.net_words(b, component_id)
+        if kind in ("resistor", "resistor array"):
+            if pair == ("power", "signal") or pair == ("power", "bus"):
+                return f"pull-up resistor on {name_b} to {self.net_words(a, component_id)}"
+            if pair in (("ground", "signal"), ("ground", "bus")):
+                return f"pull-down resistor on {name_b} to ground"
+            if pair == ("bus", "bus"):
+                return f"termination resistor across {self.net_words(a, component_id)} and {name_b}"
+            led = self._other_part_of_kind((a, b), component_id, "led")
+            if led:
+                return f"current-limiting resistor for LED {led}"
+            return f"series resistor between {self.net_words(a, component_id)} and {name_b}"
+        if "capacitor" in kind:
+            if pair == ("ground", "power"):
+                return f"decoupling bypass capacitor on the {self.net_words(b)} supply"
+            if ra.kind == "ground":
+                return f"filter capacitor from {name_b} to ground"
+            return f"coupling capacitor between {self.net_words(a, component_id)} and {name_b}"
+        if "diode" in kind or kind == "bridge rectifier":
+            if ra.is_rail and not rb.is_rail:
+                return f"protection clamp diode on {name_b}"
+            if pair == ("power", "power"):
+                return f"reverse polarity protection between {self.net_words(a, component_id)} and {name_b}"
+            return f"diode between {self.net_words(a, component_id)} and {name_b}"
+        if kind in ("ferrite bead", "inductor", "fuse"):
+            verb = "protects" if kind == "fuse" else "filters"
+            return f"{verb} the path between {self.net_words(a, component_id)} and {name_b}"
+        if kind == "led":
+            return f"indicator LED on {name_b}"
+        return None
+
+    def _switch_role(self, component_id: str, kind: str) -> str | None:
+        """A transistor switches the net on its drain/collector, driven from its gate/base."""
+        if kind not in ("mosfet", "transistor"):
+            return None
+        by_function = {}
+        for pin_name, nets in self.nets_of.get(component_id, {}).items():
+            pin = self.pins.get((component_id, pin_name))
+            function = ((pin.function or pin.name) if pin else pin_name).lower()
+            by_function[function[:1]] = nets[0]
+        load = by_function.get("d") or by_function.get("c")
+        drive = by_function.get("g") or by_function.get("b")
+        if not load:
+            return None
+        return f"switches {self.net_words(load, component_id)}" + (
+            f", driven by {self.net_words(drive, component_id)}" if drive else ""
+        )
+
+    def _other_part_of_kind(self, nets: tuple[str, str], component_id: str, kind: str) -> str | None:
+        for net in nets:
+            for link in self.members[net]:
+                if link.component_id != component_id and self.kinds.get(link.component_id) == kind:
+                    return link.component_id
+        return None
+
+    def net_words(self, net: str, seen_from: str | None = None) -> str:
+        """A net as a technician reads it: its name and its meaning where the dictionary knows it;
+        an unnamed net (N$2, Net-(R5-Pad2)) by the parts it joins, other than `seen_from`."""
+        role = self.roles[net]
+        words = readable(net)
+        meaning = [t for t in role.terms if not any(ch.isdigit() for ch in t) and t not in words]
+        if role.voltage:
+            meaning.append(role.voltage)
+        if _UNNAMED.match(net):
+            others = [link.component_id for link in self.members[net] if link.component_id != seen_from]
+            joined = list(dict.fromkeys(others))[:3]
+            if joined:
+                meaning.append("joins " + ", ".join(f"{c} {self.kinds.get(c, '')}".strip() for c in joined))
+        return f"{net} ({', '.join(meaning)})" if meaning else net
+
+
+def component_kind(component: Component) -> str:
+    """The component's type, or (when blank or only "component") its kind read from the source."""
+    given = component.type.strip()
+    if given and given.lower() != "component":
+        return given
+    return classify(
+        PartFacts(
+            ref=component.id,
+            description=component.description,
+            library=component.library,
+            part=component.part,
+            value=component.value,
+            footprint=component.footprint,
+            pin_count=len(component.pins),
+            pin_functions=tuple(p.function or p.name for p in component.pins),
+            extra=tuple(v for v in (component.footprint_description, *component.fields.values()) if v),
+        )
+    )

@@ -1,0 +1,52 @@
+"""Words inside identifiers: net, pin and part names as a technician would read them.
+
+`/IGN_OUT3` -> ign out 3, `Net-(R55-Pad2)` -> net r55 pad 2, `CanHigh` -> can high, and a known
+abbreviation glued to a one- or two-letter suffix is split off it: `CANH` -> can h, `VBATSW` ->
+vbat sw. Used by the sparse encoder and by the descriptions; no Dagster here.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from wessley_dagster.domain.terms import TERMS
+
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+(?:\.\d+)?|[^\W\d_]+", re.UNICODE)
+_SPLITTABLE_SUFFIXES = {"h", "l", "p", "n", "hi", "lo", "tx", "rx", "sw", "in", "out", "en"}
+
+
+def _known_words() -> frozenset[str]:
+    words = set()
+    for term in TERMS:
+        for alias in (term.canonical, *term.synonyms):
+            words.update(w for w in re.split(r"[^a-z0-9]+", alias.lower()) if len(w) >= 2)
+    return frozenset(words)
+
+
+_KNOWN = _known_words()
+
+
+@lru_cache(maxsize=65536)
+def identifier_words(text: str) -> tuple[str, ...]:
+    """The lower-case words of a text, identifiers split at separators, case changes and digits."""
+    words: list[str] = []
+    for part in _PARTS.findall(text):
+        word = part.lower()
+        words.extend(_split_known_prefix(word))
+    return tuple(words)
+
+
+def _split_known_prefix(word: str) -> list[str]:
+    if word in _KNOWN or not word.isalpha() or len(word) < 4:
+        return [word]
+    for cut in (len(word) - 1, len(word) - 2, len(word) - 3):
+        head, tail = word[:cut], word[cut:]
+        if len(head) >= 2 and head in _KNOWN and tail in _SPLITTABLE_SUFFIXES:
+            return [head, tail]
+    return [word]
+
+
+def readable(name: str) -> str:
+    """An identifier as words: "/IGN_OUT3" -> "ign out 3"."""
+    return " ".join(identifier_words(name))

@@ -1,0 +1,74 @@
+"""BM25 sparse vectors over identifier-aware tokens, for Qdrant's sparse index.
+
+Documents carry BM25's saturated, length-normalised term frequency; queries carry each token
+once. The inverse document frequency is Qdrant's own (`Modifier.IDF` on the sparse vector), so
+the score of a query is BM25 with IDF over the whole collection. Tokens are the words of
+`identifier_words` (CANH -> can h, /IGN_OUT3 -> ign out 3), stemmed with Snowball so that
+"protects" meets "protection", minus English stop words. No Dagster here.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+from wessley_dagster.domain.identifiers import identifier_words
+
+K1 = 1.2
+B = 0.75
+AVG_DOC_TOKENS = 80.0  # about a component description; fixed so a document's vector needs no corpus
+_STOP_TEXT = """a an and are as at be by for from has have in into is it its of on or that the their this to
+was were what which who whom why how where when with does do did can i me my we our you your there these
+those them they any all some one"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+# "can" is a stop word in English and a bus in a car: kept when the text writes it as an identifier.
+_KEEP_UPPER = frozenset({"can", "in", "on", "it", "do", "or", "an", "a", "i"})
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@dataclass(frozen=True)
+class SparseVector:
+    indices: list[int]
+    values: list[float]
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word) if word.isalpha() and len(word) > 3 else word
+
+
+def tokens(text: str) -> list[str]:
+    """The stemmed tokens BM25 counts. Upper-case CAN, ON, IN are identifiers, not stop words."""
+    upper = {w.lower() for w in text.split() if w.isupper()} & _KEEP_UPPER
+    out = []
+    for word in identifier_words(text):
+        if word in STOP_WORDS and word not in upper:
+            continue
+        out.append(_stem(word))
+    return out
+
+
+def token_index(token: str) -> int:
+    """A stable 32-bit index for a token (Qdrant's sparse indices are u32)."""
+    return zlib.crc32(token.encode("utf-8"))
+
+
+def _vector(weights: dict[int, float]) -> SparseVector:
+    ordered = sorted(weights.items())
+    return SparseVector([i for i, _ in ordered], [w for _, w in ordered])
+
+
+def encode_document(text: str) -> SparseVector:
+    counts = Counter(token_index(t) for t in tokens(text))
+    length = sum(counts.values())
+    norm = K1 * (1 - B + B * length / AVG_DOC_TOKENS)
+    return _vector({i: tf * (K1 + 1) / (tf + norm) for i, tf in counts.items()})
+
+
+def encode_query(text: str) -> SparseVector:
+    return _vector({token_index(t): 1.0 for t in tokens(text)})

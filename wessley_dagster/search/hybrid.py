@@ -1,0 +1,68 @@
+"""Semantic search: a dense prefetch and a BM25 sparse prefetch fused with RRF inside Qdrant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, get_args
+
+from wessley_dagster.domain.embedders import Embedder
+from wessley_dagster.domain.identifiers import identifier_words
+from wessley_dagster.domain.kinds import kinds_named
+from wessley_dagster.domain.sparse import encode_query
+from wessley_dagster.search.graph_expansion import expand_hits
+from wessley_dagster.stores.graph import GraphStore
+from wessley_dagster.stores.vectors import Focus, Hit, VectorQuery, VectorStore
+
+SearchMode = Literal["dense", "sparse", "hybrid"]
+MODES: tuple[str, ...] = get_args(SearchMode)
+# Search finds parts and nets; text windows and page summaries are searched when asked for.
+DEFAULT_CHUNK_TYPES: tuple[str, ...] = ("component", "net")
+
+
+# Words by which a question asks for a net rather than a part.
+NET_WORDS = frozenset({"net", "nets", "line", "lines", "signal", "signals", "rail", "rails", "wire", "wires"})
+
+
+def question_focus(query: str) -> list[Focus]:
+    """What the question names, searched as narrower scopes fused with the whole: the kinds of
+    part it names ("the CAN transceiver", "MOSFETs"), and nets when it asks for a line or signal."""
+    focus = []
+    kinds = kinds_named(query)
+    if kinds:
+        focus.append(Focus(kinds=kinds, chunk_types=["component"]))
+    if NET_WORDS & set(identifier_words(query)):
+        focus.append(Focus(chunk_types=["net"]))
+    return focus
+
+
+def semantic_search(
+    store: VectorStore,
+    embedder: Embedder,
+    project_id: str,
+    query: str,
+    limit: int = 5,
+    chunk_types: Sequence[str] | None = DEFAULT_CHUNK_TYPES,
+    score_threshold: float | None = None,
+    mode: SearchMode = "hybrid",
+    expand_graph: bool = False,
+    graph: GraphStore | None = None,
+) -> list[Hit]:
+    """The best `limit` chunks of one project for a question. `chunk_types=None` searches every
+    type. With `expand_graph`, each component or net hit carries its neighbourhood (`graph`)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    request = VectorQuery(
+        focus=question_focus(query),
+        project_ids=[project_id],
+        dense=embedder.embed_query([query])[0] if mode != "sparse" else None,
+        sparse=encode_query(query) if mode != "dense" else None,
+        limit=limit,
+        chunk_types=list(chunk_types) if chunk_types else None,
+        score_threshold=score_threshold,
+    )
+    hits = store.query(request)
+    if expand_graph:
+        if graph is None:
+            raise ValueError("expand_graph needs the graph store")
+        expand_hits(graph, hits)
+    return hits

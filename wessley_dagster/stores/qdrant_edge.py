@@ -1,0 +1,157 @@
+"""Qdrant Edge: the embedded Qdrant engine in a local folder, one process at a time per folder."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from wessley_dagster.stores.vectors import (
+    BATCH,
+    DENSE,
+    KEYWORD_FIELDS,
+    SPARSE,
+    Hit,
+    StoredPoint,
+    VectorPoint,
+    VectorQuery,
+    incompatible,
+    scope_filter,
+    stored_point,
+)
+
+
+class EdgeVectorStore:
+    # An Edge folder can be opened once per process; resources that Dagster initialises twice
+    # in one process (a resource and an IO manager's copy of it) share the open shard.
+    _open: ClassVar[dict[Path, list[Any]]] = {}  # path -> [shard, users]
+
+    def __init__(self, path: Path, collection: str) -> None:
+        import qdrant_edge as qe
+
+        self._qe = qe
+        self.collection = collection
+        self.path = (path / collection).resolve()
+        self._shard: Any = None
+
+    def _acquire(self, create: Any = None) -> Any:
+        """The open shard (loading or, given a config, creating it), or None if there is none yet."""
+        if self._shard is not None:
+            return self._shard
+        entry = self._open.get(self.path)
+        if entry is None:
+            if (self.path / "edge_config.json").exists():
+                shard = self._qe.EdgeShard.load(str(self.path))
+            elif create is not None:
+                self.path.mkdir(parents=True, exist_ok=True)
+                shard = self._qe.EdgeShard.create(str(self.path), create)
+                self._create_indexes(shard)
+            else:
+                return None
+            entry = self._open[self.path] = [shard, 0]
+        entry[1] += 1
+        self._shard = entry[0]
+        return self._shard
+
+    def _create_indexes(self, shard: Any) -> None:
+        qe = self._qe
+        shard.update(qe.UpdateOperation.create_field_index("project_id", qe.KeywordIndexParams(is_tenant=True)))
+        for name in KEYWORD_FIELDS:
+            shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
+        shard.update(qe.UpdateOperation.create_field_index("page", qe.PayloadSchemaType.Integer))
+
+    def _config(self) -> dict[str, Any]:
+        return json.loads((self.path / "edge_config.json").read_text())
+
+    def ensure_collection(self, dimension: int) -> None:
+        qe = self._qe
+        self._acquire(
+            qe.EdgeConfig(
+                vectors={DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
+                sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            )
+        )
+        has_sparse = SPARSE in (self._config().get("sparse_vectors") or {})
+        problem = incompatible(self.collection, self.dimension(), has_sparse, dimension)
+        if problem:
+            raise ValueError(problem)
+
+    def dimension(self) -> int | None:
+        if self._acquire() is None:
+            return None
+        return int(self._config()["vectors"][DENSE]["size"])
+
+    def _vectors(self, point: VectorPoint) -> dict[str, Any]:
+        vectors: dict[str, Any] = {DENSE: point.vector}
+        if point.sparse is not None:
+            vectors[SPARSE] = self._qe.SparseVector(point.sparse.indices, point.sparse.values)
+        return vectors
+
+    def replace_job(self, project_id: str, job_id: str, points: Sequence[VectorPoint], load_id: str) -> None:
+        qe = self._qe
+        if self._acquire() is None:
+            raise RuntimeError(f"{self.path} has no collection yet: call ensure_collection first")
+        for start in range(0, len(points), BATCH):
+            batch = [
+                qe.Point(uuid.UUID(p.id), self._vectors(p), {**p.payload, "load_id": load_id})
+                for p in points[start : start + BATCH]
+            ]
+            self._shard.update(qe.UpdateOperation.upsert_points(batch))
+        stale = scope_filter(qe, [project_id], job_id, exclude_load=load_id)
+        self._shard.update(qe.UpdateOperation.delete_points_by_filter(stale))
+        self._shard.flush()
+
+    def count(self, project_id: str, job_id: str | None = None) -> int:
+        if self._acquire() is None:
+            return 0
+        return self._shard.count(self._qe.CountRequest(exact=True, filter=scope_filter(self._qe, [project_id], job_id)))
+
+    def total(self) -> int:
+        return 0 if self._acquire() is None else self._shard.count(self._qe.CountRequest(exact=True))
+
+    def query(self, request: VectorQuery) -> list[Hit]:
+        if self._acquire() is None:
+            return []
+        qe = self._qe
+        exclude = qe.HasIdCondition({uuid.UUID(i) for i in request.exclude_ids}) if request.exclude_ids else None
+        sides = []
+        if request.dense is not None:
+            sides.append(qe.Query.Nearest(list(request.dense), using=DENSE))
+        if request.sparse is not None and request.sparse.indices:
+            sides.append(qe.Query.Nearest(qe.SparseVector(request.sparse.indices, request.sparse.values), using=SPARSE))
+        if not sides:
+            return []
+        filters = [scope_filter(qe, request.project_ids, chunk_types=types, kinds=kinds, exclude=exclude)
+                   for types, kinds in request.scopes()]  # fmt: skip
+        if len(sides) == 1 and len(filters) == 1:
+            query, prefetches = sides[0], None
+        else:
+            query = qe.Fusion.Rrf(k=60) if request.fusion == "rrf" else qe.Fusion.Dbsf()
+            prefetches = [qe.Prefetch(limit=request.prefetch, query=side, filter=f) for f in filters for side in sides]
+        points = self._shard.query(
+            qe.QueryRequest(
+                limit=request.limit, query=query, prefetches=prefetches, filter=filters[0], with_payload=True,
+                score_threshold=request.score_threshold,
+            )
+        )  # fmt: skip
+        return [Hit(id=str(p.id), score=p.score, payload=dict(p.payload or {})) for p in points]
+
+    def component_points(self, project_id: str, component_id: str) -> list[StoredPoint]:
+        if self._acquire() is None:
+            return []
+        qe = self._qe
+        flt = scope_filter(qe, [project_id], chunk_types=["component"], component_id=component_id)
+        records, _ = self._shard.scroll(qe.ScrollRequest(limit=100, filter=flt, with_payload=True, with_vector=True))
+        return [stored_point(r.id, r.vector, r.payload) for r in records]
+
+    def close(self) -> None:
+        if self._shard is None:
+            return
+        entry = self._open[self.path]
+        entry[1] -= 1
+        if entry[1] == 0:
+            del self._open[self.path]
+            self._shard.close()
+        self._shard = None
