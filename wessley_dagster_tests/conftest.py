@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 BUNDLES = REPO / "data" / "bundles"
 SYNTHETIC = BUNDLES / "demo-roadster" / "fuel-pump-2019"
 SPEEDUINO = BUNDLES / "speeduino" / "v0.4.3d"
+SOURCES = REPO / "data" / "sources"
 
 
 @pytest.fixture(scope="session")

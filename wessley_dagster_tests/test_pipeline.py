@@ -94,6 +94,20 @@ def test_two_partitions_end_to_end_and_idempotent(graph_env, instance):
                            "K3 relay", limit=3, chunk_types=["component"])  # fmt: skip
     assert hits[0].payload["component_id"] == "K3" and hits[0].payload["page"] == 1
 
+    # Graph-expanded answers, in one call: a part's pins, their nets and the parts on them; a net's pins.
+    graph = resources["graph"].store
+    embedder = resources["embeddings_model"].embedder()
+    (k3,) = semantic_search(resources["vectors"].store, embedder, project, "K3 relay", limit=1,
+                            chunk_types=["component"], expand_graph=True, graph=graph)  # fmt: skip
+    pins = {p["pin"]: p for p in k3.payload["graph"]["pins"]}
+    assert pins["30"]["net"] == "VBAT_SW"
+    assert {("F21", "2"), ("D2", "K")} <= {(o["component_id"], o["pin"]) for o in pins["30"]["parts"]}
+    (net,) = semantic_search(resources["vectors"].store, embedder, project, "VBAT_SW switched battery", limit=1,
+                             chunk_types=["net"], mode="sparse", expand_graph=True, graph=graph)  # fmt: skip
+    assert net.payload["net"] == "VBAT_SW"
+    assert {(m["component_id"], m["pin"]) for m in net.payload["graph"]["members"]} == {
+        ("F21", "2"), ("K3", "30"), ("K3", "86"), ("D2", "K")}  # fmt: skip
+
 
 @asset(partitions_def=ingestion_partitions)
 def connectivity_report(schematic_graph: GraphView) -> dict:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from wessley_dagster.domain.bundle import Bundle, Component, Net, Pin
-from wessley_dagster.domain.identifiers import identifier_words, readable
+from wessley_dagster.domain.identifiers import identifier_words, readable, spelled_out
 from wessley_dagster.domain.kinds import PartFacts, classify
 from wessley_dagster.domain.terms import find_terms
 
@@ -64,7 +64,7 @@ def net_voltage(name: str) -> str | None:
 def classify_net(net: Net, pin_types: list[str]) -> NetRole:
     leaf = net.name.rstrip("/").rsplit("/", 1)[-1] or net.name
     words = [w for w in identifier_words(leaf) if not w.isdigit()]
-    terms = tuple(find_terms(" ".join(identifier_words(net.name))))
+    terms = tuple(find_terms(f"{net.name} {readable(net.name)}"))  # "CANH" and "can h" both
     voltage = net.voltage_level or net_voltage(leaf)
     if any(w in GROUND_WORDS for w in words) or leaf.strip("+-") in ("0V", "0"):
         return NetRole("ground", None, terms)
@@ -135,7 +135,7 @@ class Circuit:
 
     def role(self, component_id: str) -> str | None:
         """What the part does in this circuit, from the nets its pins reach (two-terminal parts)."""
-        nets = self.component_nets(component_id)
+        nets = [self._through_link(n, component_id) for n in self.component_nets(component_id)]
         kind = self.kinds[component_id]
         if len(nets) != 2:
             return self._switch_role(component_id, kind)
@@ -144,15 +144,15 @@ class Circuit:
         pair = (ra.kind, rb.kind)
         name_b = self.net_words(b, component_id)
         if kind in ("resistor", "resistor array"):
+            led = self._other_part_of_kind((a, b), component_id, "led")
+            if led:
+                return f"current-limiting resistor for LED {led}"
             if pair == ("power", "signal") or pair == ("power", "bus"):
                 return f"pull-up resistor on {name_b} to {self.net_words(a, component_id)}"
             if pair in (("ground", "signal"), ("ground", "bus")):
                 return f"pull-down resistor on {name_b} to ground"
             if pair == ("bus", "bus"):
                 return f"termination resistor across {self.net_words(a, component_id)} and {name_b}"
-            led = self._other_part_of_kind((a, b), component_id, "led")
-            if led:
-                return f"current-limiting resistor for LED {led}"
             return f"series resistor between {self.net_words(a, component_id)} and {name_b}"
         if "capacitor" in kind:
             if pair == ("ground", "power"):
@@ -172,6 +172,18 @@ class Circuit:
         if kind == "led":
             return f"indicator LED on {name_b}"
         return None
+
+    def _through_link(self, net: str, component_id: str) -> str:
+        """An unnamed net whose only other part is a jumper or switch stands for the net beyond
+        it: a 120 Ω resistor from CANL through a termination jumper to CANH terminates the bus."""
+        others = {link.component_id for link in self.members[net]} - {component_id}
+        if not _UNNAMED.match(net) or len(others) != 1:
+            return net
+        (link,) = others
+        beyond = [n for n in self.component_nets(link) if n != net]
+        if self.kinds.get(link) in ("jumper", "switch") and len(beyond) == 1:
+            return beyond[0]
+        return net
 
     def _switch_role(self, component_id: str, kind: str) -> str | None:
         """A transistor switches the net on its drain/collector, driven from its gate/base."""
@@ -203,6 +215,7 @@ class Circuit:
         role = self.roles[net]
         words = readable(net)
         meaning = [t for t in role.terms if not any(ch.isdigit() for ch in t) and t not in words]
+        meaning += [w for w in spelled_out(net) if w not in words and not any(w in t for t in meaning)]
         if role.voltage:
             meaning.append(role.voltage)
         if _UNNAMED.match(net):

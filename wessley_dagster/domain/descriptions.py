@@ -56,6 +56,8 @@ def describe_component(circuit: Circuit, component: Component) -> str:
     value = _value_text(component)
     if value and value.lower() != kind.lower():
         head += f" {value}"
+    if len(component.pins) > 2:
+        head += f" with {len(component.pins)} pins"
     parts = [head + (f", {KIND_PURPOSE[kind]}" if kind in KIND_PURPOSE else "")]
     role = circuit.role(component.id)
     if role:

@@ -38,13 +38,32 @@ def identifier_words(text: str) -> tuple[str, ...]:
 
 
 def _split_known_prefix(word: str) -> list[str]:
-    if word in _KNOWN or not word.isalpha() or len(word) < 4:
+    """CANH -> can h. A word the dictionary knows whole (canh is an alias) splits too when its
+    head is a known word of three letters or more, so that "CAN high" meets "CANH"."""
+    if not word.isalpha() or len(word) < 4:
         return [word]
+    shortest_head = 3 if word in _KNOWN else 2
     for cut in (len(word) - 1, len(word) - 2, len(word) - 3):
         head, tail = word[:cut], word[cut:]
-        if len(head) >= 2 and head in _KNOWN and tail in _SPLITTABLE_SUFFIXES:
+        if len(head) >= shortest_head and head in _KNOWN and tail in _SPLITTABLE_SUFFIXES:
             return [head, tail]
     return [word]
+
+
+# Abbreviations common in net and pin names that the term dictionary does not spell out.
+ABBREVIATIONS = {
+    "en": "enable", "sens": "sense", "out": "output", "in": "input", "sw": "switched", "pwr": "power",
+    "rst": "reset", "clk": "clock", "tx": "transmit", "rx": "receive", "ref": "reference", "sig": "signal",
+    "ctrl": "control", "drv": "driver", "fb": "feedback", "int": "interrupt", "cs": "chip select",
+    "temp": "temperature", "hv": "high voltage", "lv": "low voltage", "mon": "monitor", "det": "detect",
+    "btn": "button", "led": "led", "sel": "select", "osc": "oscillator", "xtal": "crystal", "pos": "position",
+    "neg": "negative", "hi": "high", "lo": "low", "h": "high", "l": "low", "fp": "fuel pump", "vss": "ground",
+}  # fmt: skip
+
+
+def spelled_out(name: str) -> list[str]:
+    """The abbreviations in an identifier, spelled out: "PUMP_EN" -> ["enable"]."""
+    return list(dict.fromkeys(ABBREVIATIONS[w] for w in identifier_words(name) if w in ABBREVIATIONS))
 
 
 def readable(name: str) -> str:

@@ -39,7 +39,10 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("potentiometer", r"potentiometer|trimmer|\br pot\b|\bpot\b"),
     ("thermistor", r"thermistor|\bntc\b"),
     ("ferrite bead", r"ferrite"),
-    ("electrolytic capacitor", r"electrolytic|(?<!non )polari[sz]ed capacitor|\bcp elec|\bc polarized|\bcpol\b"),
+    (
+        "electrolytic capacitor",
+        r"electrolytic|(?<!non )(?<!un)polari[sz]ed capacitor|\bcp (?:elec|radial|axial|tantalum)|\bc polarized",
+    ),
     ("capacitor", r"capacitors?\b|\bcap\b|\bc (?:small|\d{4})\b|\bcapacitor smd\b|\bcapacitor tht\b"),
     ("resistor", r"resistors?\b|\bres\b|\br (?:small|\d{4})\b"),
     ("inductor", r"inductors?\b|\bchoke\b|\bl (?:small|core)"),

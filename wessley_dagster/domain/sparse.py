@@ -22,11 +22,12 @@ K1 = 1.2
 B = 0.75
 AVG_DOC_TOKENS = 80.0  # about a component description; fixed so a document's vector needs no corpus
 _STOP_TEXT = """a an and are as at be by for from has have in into is it its of on or that the their this to
-was were what which who whom why how where when with does do did can i me my we our you your there these
+was were what which who whom why how where when with does do did i me my we our you your there these
 those them they any all some one"""
 STOP_WORDS = frozenset(_STOP_TEXT.split())
-# "can" is a stop word in English and a bus in a car: kept when the text writes it as an identifier.
-_KEEP_UPPER = frozenset({"can", "in", "on", "it", "do", "or", "an", "a", "i"})
+# Pin and net names use some stop words as identifiers (IN, ON, OR): kept when written in capitals.
+# "can" is never dropped: in a car it is a bus far more often than a verb.
+_KEEP_UPPER = frozenset({"in", "on", "it", "do", "or", "an", "a", "i"})
 
 _stemmer = snowballstemmer.stemmer("english")
 
@@ -43,7 +44,7 @@ def _stem(word: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """The stemmed tokens BM25 counts. Upper-case CAN, ON, IN are identifiers, not stop words."""
+    """The stemmed tokens BM25 counts. Upper-case ON, IN, OR are identifiers, not stop words."""
     upper = {w.lower() for w in text.split() if w.isupper()} & _KEEP_UPPER
     out = []
     for word in identifier_words(text):

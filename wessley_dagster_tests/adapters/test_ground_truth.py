@@ -9,10 +9,9 @@ from wessley_dagster.adapters.importer import import_design
 from wessley_dagster.adapters.source import JobInfo
 from wessley_dagster.stores.objects import LocalFolderStore
 from wessley_dagster_tests.adapters import truth
-from wessley_dagster_tests.conftest import REPO, add_partitions, unique, uploads_dir
+from wessley_dagster_tests.conftest import SOURCES, add_partitions, unique, uploads_dir
 from wessley_dagster_tests.test_pipeline import run
 
-SOURCES = REPO / "data" / "sources"
 OSCC = sorted((SOURCES / "oscc").glob("*.sch"))
 
 

@@ -10,9 +10,8 @@ from wessley_dagster.cli import main
 from wessley_dagster.domain.bundle import BundleError
 from wessley_dagster.stores.objects import LocalFolderStore
 from wessley_dagster_tests.adapters.test_unseen_formats import kicad8_sexpr, kicad_xml
-from wessley_dagster_tests.conftest import REPO
+from wessley_dagster_tests.conftest import SOURCES
 
-SOURCES = REPO / "data" / "sources"
 ZOMBIE = (SOURCES / "zombie-vcu-harness" / "zombie.yml").read_text()
 EAGLE = (SOURCES / "oscc" / "hardware__boards__gateway__gateway_r0.sch").read_text()
 

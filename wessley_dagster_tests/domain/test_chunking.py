@@ -39,9 +39,10 @@ def test_one_description_per_component_net_and_page():
     by_type = {t: [c for c in chunks if c.chunk_type == t] for t in ("component", "net", "page")}
     assert len(by_type["component"]) == 10 and len(by_type["net"]) == 10 and len(by_type["page"]) == 2
     f21 = next(c for c in chunks if c.chunk_id == "component:F21")
-    assert f21.text == "F21, fuse 15 A, pins 1→VBAT 2→VBAT_SW, page 1"
+    assert f21.text.startswith("F21: fuse 15A, overcurrent protection. protects the path between VBAT")
+    assert "page 1. pins 1 to VBAT (battery" in f21.text and "2 to VBAT_SW" in f21.text
     r12 = next(c for c in chunks if c.chunk_id == "component:R12")
-    assert r12.text == "R12, resistor 10 kΩ, pins 1→IGN 2→IGN_SENSE, page 2"
+    assert r12.text.startswith("R12: resistor 10 kΩ (10k)") and "pins 1 to IGN (ignition" in r12.text
     assert {"resistor", "10 kΩ", "ignition"} <= set(r12.terms)
     assert len({c.chunk_id for c in chunks}) == len(chunks)
 

@@ -2,7 +2,12 @@ from pathlib import Path
 
 import pytest
 
-from wessley_dagster.stores.vectors import EdgeVectorStore, QdrantServerVectorStore, VectorPoint, point_id
+from wessley_dagster.domain.sparse import encode_document, encode_query
+from wessley_dagster.search import semantic_search, similar_components
+from wessley_dagster.search.similarity import UnknownComponent
+from wessley_dagster.stores.qdrant_edge import EdgeVectorStore
+from wessley_dagster.stores.qdrant_server import QdrantServerVectorStore
+from wessley_dagster.stores.vectors import Focus, VectorPoint, VectorQuery, point_id
 
 
 @pytest.fixture(params=["edge", "qdrant-local"])
@@ -42,12 +47,19 @@ def test_search_is_filtered_by_project_and_chunk_type(store):
     store.ensure_collection(4)
     store.replace_job("a", "j", points("a", "j", 4), "l")
     store.replace_job("b", "j", points("b", "j", 4, chunk_type="net"), "l")
-    hits = store.search("a", [1.0, 0.0, 0.0, 0.5], limit=10)
+    query = [1.0, 0.0, 0.0, 0.5]
+
+    def search(project: str, **kw):
+        return store.query(VectorQuery(project_ids=[project], dense=query, **kw))
+
+    hits = search("a", limit=10)
     assert len(hits) == 4 and {h.payload["project_id"] for h in hits} == {"a"}
     assert hits[0].payload["chunk_id"] == "c0"
-    assert store.search("a", [1.0, 0.0, 0.0, 0.5], chunk_types=["net"]) == []
-    assert len(store.search("b", [1.0, 0.0, 0.0, 0.5], chunk_types=["net"], limit=2)) == 2
-    assert all(h.score >= 0.99 for h in store.search("a", [1.0, 0.0, 0.0, 0.5], score_threshold=0.99))
+    assert search("a", chunk_types=["net"]) == []
+    assert len(search("b", chunk_types=["net"], limit=2)) == 2
+    assert all(h.score >= 0.99 for h in search("a", score_threshold=0.99))
+    both = store.query(VectorQuery(project_ids=["a", "b"], dense=query, limit=20))
+    assert {h.payload["project_id"] for h in both} == {"a", "b"}
 
 
 def test_dimension_is_enforced(store):
@@ -61,3 +73,86 @@ def test_dimension_is_enforced(store):
 def test_point_ids_are_stable_and_scoped():
     assert point_id("p", "j", "c") == point_id("p", "j", "c")
     assert len({point_id("p", "j", "c"), point_id("p", "k", "c"), point_id("q", "j", "c")}) == 3
+
+
+class WordEmbedder:
+    """Dense vectors that only know a few words: enough to tell the modes apart."""
+
+    model, dimension = "words-4", 4
+    WORDS = ("relay", "fuse", "regulator", "pump")
+
+    def embed(self, texts):
+        return [[1.0 if w in t.lower() else 0.0 for w in self.WORDS] or [0.0] * 4 for t in texts]
+
+    embed_query = embed
+
+
+PARTS = {
+    "K1": ("relay", "K1: relay, switches the fuel pump. pins 1 to FP_OUT"),
+    "K2": ("relay", "K2: relay, switches the cooling fan. pins 1 to FAN_OUT"),
+    "F1": ("fuse", "F1: fuse 10 A, overcurrent protection of VBAT"),
+    "U1": ("voltage regulator", "U1: voltage regulator, makes 5 V for the sensors"),
+}
+
+
+def parts(project: str) -> list[VectorPoint]:
+    dense = WordEmbedder()
+    result = [
+        VectorPoint(
+            id=point_id(project, "j", f"component:{ref}"), vector=dense.embed([text])[0], sparse=encode_document(text),
+            payload={"project_id": project, "job_id": "j", "chunk_type": "component", "component_id": ref,
+                     "kind": kind, "text": text},
+        )
+        for ref, (kind, text) in PARTS.items()
+    ]  # fmt: skip
+    net = "net CANH (can high): bus line. U7 can transceiver pin CANH"
+    result.append(VectorPoint(id=point_id(project, "j", "net:CANH"), vector=[0.0, 0.0, 0.0, 0.0],
+                              sparse=encode_document(net), payload={"project_id": project, "job_id": "j",
+                              "chunk_type": "net", "net": "CANH", "kind": "bus", "text": net}))  # fmt: skip
+    return result
+
+
+@pytest.fixture
+def parts_store(store):
+    store.ensure_collection(4)
+    for project in ("mine", "theirs", "secret"):
+        store.replace_job(project, "j", parts(project), "l")
+    return store
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
+def test_each_mode_finds_the_part_within_the_project(parts_store, mode):
+    hits = semantic_search(parts_store, WordEmbedder(), "mine", "which relay switches the fuel pump", mode=mode)
+    assert hits and {h.payload["project_id"] for h in hits} == {"mine"}
+    assert hits[0].payload["component_id"] == "K1"
+    assert hits[0].payload["kind"] == "relay"
+
+
+def test_sparse_matches_identifiers_by_their_words(parts_store):
+    hits = semantic_search(parts_store, WordEmbedder(), "mine", "CAN high line", mode="sparse")
+    assert hits[0].payload["net"] == "CANH"
+    assert encode_query("the CANH pin").indices == encode_query("can h pin").indices
+
+
+def test_focus_narrows_to_the_kind_the_question_names(parts_store):
+    request = VectorQuery(project_ids=["mine"], sparse=encode_query("fuel pump protection"), limit=10,
+                          focus=[Focus(kinds=["fuse"], chunk_types=["component"])])  # fmt: skip
+    hits = parts_store.query(request)
+    assert {h.payload["component_id"] for h in hits[:2]} == {"K1", "F1"}  # fused: the text match and the kind
+
+
+def test_similar_components_stay_in_the_listed_projects(parts_store):
+    hits = similar_components(parts_store, "mine", "K1", limit=10, other_projects=["theirs"])
+    found = {(h.payload["project_id"], h.payload["component_id"]) for h in hits}
+    assert found and all(kind == "relay" for kind in (h.payload["kind"] for h in hits))
+    assert ("mine", "K1") not in found and ("mine", "K2") in found and ("theirs", "K1") in found
+    assert not any(project == "secret" for project, _ in found)
+    assert {h.payload["project_id"] for h in similar_components(parts_store, "mine", "K1", limit=10)} == {"mine"}
+    with pytest.raises(UnknownComponent):
+        similar_components(parts_store, "secret-2", "K1")
+
+
+def test_score_threshold_and_limit(parts_store):
+    hits = semantic_search(parts_store, WordEmbedder(), "mine", "relay", mode="dense", limit=1)
+    assert len(hits) == 1
+    assert semantic_search(parts_store, WordEmbedder(), "mine", "relay", mode="dense", score_threshold=1.01) == []
