@@ -9,7 +9,7 @@ DEV_PORT ?= 3000
 LAUNCHER := tools/neo4j-launcher
 LAUNCHER_JAR := $(LAUNCHER)/target/neo4j-launcher-1.0.jar
 
-.PHONY: install demo test dev lint bench bench-graph java stop clean
+.PHONY: install demo test dev lint bench bench-graph bench-search java stop clean
 
 install: $(VENV)/.installed
 
@@ -53,6 +53,11 @@ bench: install
 
 bench-graph: install $(LAUNCHER_JAR)
 	$(BIN)/python -m bench.graph_load
+
+# Search quality on the repo's real boards, then hybrid query latency at 10k and 100k points.
+bench-search: install
+	$(BIN)/python -m bench.search_quality
+	$(BIN)/python -m bench.search_latency
 
 stop: install
 	$(BIN)/wessley-dagster arcadedb stop

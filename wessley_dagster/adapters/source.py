@@ -3,6 +3,7 @@ text spans and topology, plus provenance (components linked to the spans that na
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -55,21 +56,51 @@ class JobInfo:
     year: int = field(default_factory=lambda: datetime.now(UTC).year)
 
 
+_PUNCTUATION = "()[]{},;:*'\"`"
+_UNIT_OF = re.compile(r"^(?P<ref>[A-Z]+[0-9]+)(?P<unit>[A-H])$")  # a multi-unit symbol's unit: U3A
+_VALUE_THEN_REF = re.compile(r"^\d+(?:[.,]\d+)?[a-zA-Zµ]{0,3}(?P<ref>[A-Z]+[0-9]+)$")  # "2kR53": value glued on
+_REVERSED = re.compile(r"^[0-9]+[A-Z]+$")  # "94C": a rotated "C49" read backwards
+
+
+def _named_refs(text: str, refs: set[str]) -> list[str]:
+    """The designators a span's text names: itself, a list ("R12,R13"), a unit of a multi-unit
+    part ("U3A"), a ref with its value glued on ("2kR53"), or a rotated ref read backwards."""
+    found = []
+    for token in re.split(r"[,/;\s]+", text.strip()):
+        token = token.strip(_PUNCTUATION)
+        if not token:
+            continue
+        if token in refs:
+            found.append(token)
+            continue
+        for pattern in (_UNIT_OF, _VALUE_THEN_REF):
+            match = pattern.match(token)
+            if match and match["ref"] in refs:
+                found.append(match["ref"])
+                break
+        else:
+            if _REVERSED.match(token) and token[::-1] in refs:
+                found.append(token[::-1])
+    return found
+
+
 def link_provenance(components: list[Component], spans: list[TextSpan]) -> float:
-    """Attach the spans whose text is a component's designator; place unplaced components there.
+    """Attach the spans that name a component's designator; place unplaced components there.
 
     Returns the match rate: the share of components named by at least one span.
     """
-    by_text: dict[str, list[TextSpan]] = defaultdict(list)
+    refs = {c.id for c in components}
+    by_ref: dict[str, list[TextSpan]] = defaultdict(list)
     for span in spans:
-        by_text[span.text.strip()].append(span)
+        for ref in _named_refs(span.text, refs):
+            by_ref[ref].append(span)
     matched = 0
     for comp in components:
-        named = by_text.get(comp.id, [])
+        named = by_ref.get(comp.id, [])
         if named:
             matched += 1
             known = set(comp.span_ids)
-            comp.span_ids.extend(s.id for s in named if s.id not in known)
+            comp.span_ids.extend(dict.fromkeys(s.id for s in named if s.id not in known))
             if comp.bbox is None:
                 comp.page, comp.bbox = named[0].page, named[0].bbox
     return matched / len(components) if components else 0.0

@@ -2,7 +2,7 @@
 
 `find_terms(text)` returns the canonical names of the terms a text mentions plus its normalised
 component values, so that "10k", "10 kΩ" and "10000 ohm" all carry the term "10 kΩ", and "GND"
-and "ground" both carry "ground". Plain Python: used by the chunker and by search.
+and "ground" both carry "ground". Plain Python: used by the chunker and the descriptions.
 """
 
 from __future__ import annotations
@@ -260,9 +260,3 @@ def find_terms(text: str) -> list[str]:
         if value:
             found.setdefault(value)
     return list(found)
-
-
-def expand_query(text: str) -> str:
-    """Add the canonical names of the terms a query mentions, so "GND" also searches "ground"."""
-    extra = [t for t in find_terms(text) if t.lower() not in text.lower()]
-    return " ".join([text, *extra])

@@ -8,7 +8,7 @@ from wessley_dagster.stores.vectors import Hit
 
 
 def hit_record(hit: Hit) -> dict[str, Any]:
-    """score, chunk_type, page, component_id or net, text (and the graph, when expanded)."""
+    """score, chunk_type, page, job, component_id or net, kind, text (and the graph, when expanded)."""
     p = hit.payload
     record: dict[str, Any] = {
         "score": round(hit.score, 6),
@@ -20,6 +20,8 @@ def hit_record(hit: Hit) -> dict[str, Any]:
         record["component_id"] = p["component_id"]
     if p.get("net"):
         record["net"] = p["net"]
+    if p.get("kind"):
+        record["kind"] = p["kind"]
     if p.get("chunk_type") not in ("component", "net") and p.get("component_ids"):
         record["component_ids"] = p["component_ids"]
     record["text"] = p.get("text", "")

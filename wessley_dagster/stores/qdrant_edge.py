@@ -12,11 +12,13 @@ from wessley_dagster.stores.vectors import (
     BATCH,
     DENSE,
     KEYWORD_FIELDS,
+    RRF_K,
     SPARSE,
     Hit,
     StoredPoint,
     VectorPoint,
     VectorQuery,
+    fused_scale,
     incompatible,
     scope_filter,
     stored_point,
@@ -101,14 +103,9 @@ class EdgeVectorStore:
             self._shard.update(qe.UpdateOperation.upsert_points(batch))
         stale = scope_filter(qe, [project_id], job_id, exclude_load=load_id)
         self._shard.update(qe.UpdateOperation.delete_points_by_filter(stale))
-        self.optimize()
+        # No optimize() here: measured at 100k points over 94 tenants, tenant-filtered queries
+        # were faster without it (p95 1.5 ms vs 2.6 ms) and loads 2.4x faster (bench/RESULTS.md).
         self._shard.flush()
-
-    def optimize(self) -> None:
-        """Edge runs no background optimizer: merge segments and build the HNSW index now, so that
-        queries use the index instead of scanning unindexed segments."""
-        if self._acquire() is not None:
-            self._shard.optimize()
 
     def count(self, project_id: str, job_id: str | None = None) -> int:
         if self._acquire() is None:
@@ -132,18 +129,21 @@ class EdgeVectorStore:
             return []
         filters = [scope_filter(qe, request.project_ids, chunk_types=types, kinds=kinds, exclude=exclude)
                    for types, kinds in request.scopes()]  # fmt: skip
+        scale, threshold = 1.0, request.score_threshold
         if len(sides) == 1 and len(filters) == 1:
             query, prefetches = sides[0], None
         else:
-            query = qe.Fusion.Rrf(k=60) if request.fusion == "rrf" else qe.Fusion.Dbsf()
+            query = qe.Fusion.Rrf(k=RRF_K) if request.fusion == "rrf" else qe.Fusion.Dbsf()
             prefetches = [qe.Prefetch(limit=request.prefetch, query=side, filter=f) for f in filters for side in sides]
+            scale = fused_scale(request.fusion, len(prefetches))
+            threshold = threshold * scale if threshold is not None else None
         points = self._shard.query(
             qe.QueryRequest(
                 limit=request.limit, query=query, prefetches=prefetches, filter=filters[0], with_payload=True,
-                score_threshold=request.score_threshold,
+                score_threshold=threshold,
             )
         )  # fmt: skip
-        return [Hit(id=str(p.id), score=p.score, payload=dict(p.payload or {})) for p in points]
+        return [Hit(id=str(p.id), score=p.score / scale, payload=dict(p.payload or {})) for p in points]
 
     def component_points(self, project_id: str, component_id: str) -> list[StoredPoint]:
         if self._acquire() is None:

@@ -9,11 +9,13 @@ from wessley_dagster.stores.vectors import (
     BATCH,
     DENSE,
     KEYWORD_FIELDS,
+    RRF_K,
     SPARSE,
     Hit,
     StoredPoint,
     VectorPoint,
     VectorQuery,
+    fused_scale,
     incompatible,
     scope_filter,
     stored_point,
@@ -99,19 +101,22 @@ class QdrantServerVectorStore:
             return []
         filters = [scope_filter(m, request.project_ids, chunk_types=types, kinds=kinds, exclude=exclude)
                    for types, kinds in request.scopes()]  # fmt: skip
+        scale, threshold = 1.0, request.score_threshold
         if len(sides) == 1 and len(filters) == 1:
             (query, using), prefetch = sides[0], None
         else:
             using = None
-            query = m.FusionQuery(fusion=m.Fusion.RRF if request.fusion == "rrf" else m.Fusion.DBSF)
+            query = m.RrfQuery(rrf=m.Rrf(k=RRF_K)) if request.fusion == "rrf" else m.FusionQuery(fusion=m.Fusion.DBSF)
             prefetch = [
                 m.Prefetch(query=q, using=u, filter=f, limit=request.prefetch) for f in filters for q, u in sides
             ]
+            scale = fused_scale(request.fusion, len(prefetch))
+            threshold = threshold * scale if threshold is not None else None
         response = self.client.query_points(
             self.collection, query=query, using=using, prefetch=prefetch, query_filter=filters[0],
-            limit=request.limit, score_threshold=request.score_threshold, with_payload=True,
+            limit=request.limit, score_threshold=threshold, with_payload=True,
         )  # fmt: skip
-        return [Hit(id=str(p.id), score=p.score, payload=dict(p.payload or {})) for p in response.points]
+        return [Hit(id=str(p.id), score=p.score / scale, payload=dict(p.payload or {})) for p in response.points]
 
     def component_points(self, project_id: str, component_id: str) -> list[StoredPoint]:
         if not self.client.collection_exists(self.collection):

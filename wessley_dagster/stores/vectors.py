@@ -23,6 +23,14 @@ SPARSE = "bm25"
 KEYWORD_FIELDS = ("job_id", "chunk_type", "component_id", "kind")
 BATCH = 512
 Fusion = Literal["rrf", "dbsf"]
+RRF_K = 60  # the classic constant; Edge and qdrant-client are both given it explicitly
+
+
+def fused_scale(fusion: Fusion, prefetches: int) -> float:
+    """The best fused score a point can get (first in every prefetch for RRF, 1 in each for DBSF).
+    Fused scores are divided by it, so that a hybrid score reads 0..1 and a `score_threshold`
+    means the same whatever the number of prefetches."""
+    return prefetches / RRF_K if fusion == "rrf" else float(prefetches)
 
 
 def point_id(project_id: str, job_id: str, chunk_id: str) -> str:

@@ -1,6 +1,6 @@
 import pytest
 
-from wessley_dagster.domain.terms import TERMS, expand_query, find_terms, normalize_value
+from wessley_dagster.domain.terms import TERMS, find_terms, normalize_value
 
 
 def test_dictionary_size_and_unique_aliases():
@@ -35,8 +35,3 @@ def test_synonyms_map_to_canonical_terms():
 
 def test_longest_alias_wins():
     assert find_terms("fuel pump relay") == ["fuel pump", "relay"]
-
-
-def test_query_expansion_adds_canonical_names():
-    assert expand_query("GND strap") == "GND strap ground"
-    assert expand_query("ground") == "ground"

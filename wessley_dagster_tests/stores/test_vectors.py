@@ -156,3 +156,11 @@ def test_score_threshold_and_limit(parts_store):
     hits = semantic_search(parts_store, WordEmbedder(), "mine", "relay", mode="dense", limit=1)
     assert len(hits) == 1
     assert semantic_search(parts_store, WordEmbedder(), "mine", "relay", mode="dense", score_threshold=1.01) == []
+
+
+def test_hybrid_scores_read_zero_to_one_and_thresholds_mean_the_same(parts_store):
+    hits = semantic_search(parts_store, WordEmbedder(), "mine", "relay fuel pump", limit=5)
+    assert hits[0].payload["component_id"] == "K1" and hits[0].score == pytest.approx(1.0)  # first everywhere
+    assert all(0 < h.score <= 1.0 + 1e-6 for h in hits)
+    kept = semantic_search(parts_store, WordEmbedder(), "mine", "relay fuel pump", limit=5, score_threshold=0.9)
+    assert kept and len(kept) < len(hits) and all(h.score >= 0.9 for h in kept)
