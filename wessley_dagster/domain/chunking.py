@@ -7,10 +7,15 @@ re-materializes partitions whose chunks were made by an older version.
 
 from __future__ import annotations
 
+import gc
+import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from wessley_dagster.domain.bundle import Bundle, TextSpan
@@ -41,26 +46,106 @@ class Chunk(BaseModel):
     terms: list[str] = Field(default_factory=list)
 
 
-def _pieces(unit_id: str, text: str, max_chars: int) -> list[tuple[str, str]]:
-    """Split one over-long span on whitespace so that no piece exceeds max_chars."""
-    if len(text) <= max_chars:
-        return [(unit_id, text)]
-    pieces, current = [], ""
-    for word in text.split():
-        while len(word) > max_chars:  # a single unbroken token longer than a chunk
-            if current:
-                pieces.append((unit_id, current))
-                current = ""
-            pieces.append((unit_id, word[:max_chars]))
-            word = word[max_chars:]
-        if current and len(current) + 1 + len(word) > max_chars:
-            pieces.append((unit_id, current))
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    if current:
-        pieces.append((unit_id, current))
-    return pieces
+@dataclass(frozen=True)
+class SpanColumns:
+    """Text spans column by column: what the text chunker reads. A model per span costs a Python
+    object per word; columns let the windows be found with array arithmetic."""
+
+    ids: list[str]
+    texts: list[str]
+    pages: np.ndarray  # int64
+    tops: np.ndarray  # float64, the bbox's y0
+    x0s: np.ndarray  # float64
+
+    @classmethod
+    def from_spans(cls, spans: Sequence[TextSpan]) -> SpanColumns:
+        return cls(
+            ids=[s.id for s in spans],
+            texts=[s.text for s in spans],
+            pages=np.fromiter((s.page for s in spans), np.int64, len(spans)),
+            tops=np.fromiter((s.bbox[1] for s in spans), np.float64, len(spans)),
+            x0s=np.fromiter((s.bbox[0] for s in spans), np.float64, len(spans)),
+        )
+
+    def reading_order(self) -> np.ndarray | None:
+        """The order that reads each page top to bottom by line (tops rounded to the point), then
+        left to right; None when the spans already are in it (as text layers and OCR give them)."""
+        lines = np.round(self.tops)
+        dp, dl, dx = np.diff(self.pages), np.diff(lines), np.diff(self.x0s)
+        if bool(np.all((dp > 0) | ((dp == 0) & ((dl > 0) | ((dl == 0) & (dx >= 0)))))):
+            return None
+        return np.lexsort((self.x0s, lines, self.pages))  # stable, like the sort it replaces
+
+
+def _pieces(units: Sequence[tuple[str, str]], max_chars: int) -> tuple[list[str], list[str]]:
+    """(id, text) units as windowable pieces: stripped, empty ones dropped, and an over-long one
+    split on whitespace (an unbroken token longer than a chunk is cut) so none exceeds max_chars."""
+    ids, texts = [], []
+    for unit_id, raw in units:
+        text = raw.strip()
+        if len(text) <= max_chars:
+            if text:
+                ids.append(unit_id)
+                texts.append(text)
+            continue
+        current = ""
+        for word in text.split():
+            while len(word) > max_chars:
+                if current:
+                    ids.append(unit_id)
+                    texts.append(current)
+                    current = ""
+                ids.append(unit_id)
+                texts.append(word[:max_chars])
+                word = word[max_chars:]
+            if current and len(current) + 1 + len(word) > max_chars:
+                ids.append(unit_id)
+                texts.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        if current:
+            ids.append(unit_id)
+            texts.append(current)
+    return ids, texts
+
+
+def _windows(
+    texts: list[str], breaks: Sequence[int], max_chars: int, overlap_chars: int, lengths: np.ndarray | None = None
+) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Greedy overlapping windows over pieces, never across a break (a page's first piece).
+
+    Returns the windows as (first, end) piece ranges and the prefix sums of piece costs (length +
+    the joining space): in the pieces joined by spaces, window (a, b) is joined[P[a] : P[b] - 1].
+    Each window is the longest run from its first piece within max_chars; the next starts with
+    the trailing pieces of the previous that fit in overlap_chars."""
+    count = len(texts)
+    prefix = np.zeros(count + 1, np.int64)
+    np.cumsum((_lengths(texts) if lengths is None else lengths) + 1, out=prefix[1:])
+    at, search = prefix.item, prefix.searchsorted  # scalar access without numpy's per-item objects
+    ranges = []
+    bounds = [*breaks, count]
+    for segment_start, segment_end in itertools.pairwise(bounds):
+        start = segment_start
+        while start < segment_end:
+            end = int(search(at(start) + max_chars + 1, "right")) - 1
+            end = segment_end if end >= segment_end else (end if end > start else start + 1)
+            ranges.append((start, end))
+            if end == segment_end:
+                break
+            back = int(search(at(end) - overlap_chars, "left"))
+            start = back if back > start else start + 1
+    return ranges, prefix
+
+
+def _lengths(texts: list[str]) -> np.ndarray:
+    return np.fromiter(map(len, texts), np.int64, len(texts))
+
+
+def _needs_cleaning(joined: str) -> bool:
+    """Whether some span, joined by single spaces, may be empty or have whitespace around it.
+    `isprintable` is False for any whitespace but the ASCII space (and for control characters)."""
+    return "  " in joined or joined[:1] == " " or joined[-1:] == " " or not joined.isprintable()
 
 
 def window(units: Sequence[tuple[str, str]], max_chars: int, overlap_chars: int) -> list[tuple[str, list[str]]]:
@@ -69,48 +154,66 @@ def window(units: Sequence[tuple[str, str]], max_chars: int, overlap_chars: int)
     Returns (text, ids of the units it covers). Each window after the first starts with the
     trailing units of the previous one whose length fits in overlap_chars.
     """
-    pieces: list[tuple[str, str]] = []
-    for unit_id, text in units:
-        text = text.strip()
-        if len(text) > max_chars:
-            pieces.extend(_pieces(unit_id, text, max_chars))
-        elif text:
-            pieces.append((unit_id, text))
-    cost = [len(text) + 1 for _, text in pieces]  # each piece with the space that joins it
-    windows: list[tuple[str, list[str]]] = []
-    start, count = 0, len(pieces)
-    while start < count:
-        end, size = start + 1, cost[start] - 1
-        while end < count and size + cost[end] <= max_chars:
-            size += cost[end]
-            end += 1
-        chunk = pieces[start:end]
-        windows.append((" ".join(t for _, t in chunk), list(dict.fromkeys(i for i, _ in chunk))))
-        if end == count:
-            break
-        back, kept = end, 0
-        while back - 1 > start and kept + cost[back - 1] <= overlap_chars:
-            back -= 1
-            kept += cost[back]
-        start = back
-    return windows
+    ids, texts = _pieces(units, max_chars)
+    ranges, prefix = _windows(texts, [0] if texts else [], max_chars, overlap_chars)
+    joined, cut = " ".join(texts), prefix.item
+    return [(joined[cut(a) : cut(b) - 1], list(dict.fromkeys(ids[a:b]))) for a, b in ranges]
 
 
-def _reading_order(span: TextSpan) -> tuple[int, float]:
-    """Top to bottom by line (tops rounded to the point), then left to right."""
-    return (round(span.bbox[1]), span.bbox[0])
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Building 10^5 small lists makes the cyclic garbage collector rescan the heap again and again
+    (a third of the time on 50 MB); none of them can be part of a cycle, so it waits until we end."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
-def text_chunks(spans: Sequence[TextSpan], settings: ChunkSettings) -> list[Chunk]:
-    by_page: dict[int, list[TextSpan]] = defaultdict(list)
-    for span in spans:
-        by_page[span.page].append(span)
-    chunks = []
-    for page in sorted(by_page):
-        ordered = sorted(by_page[page], key=_reading_order)
-        units = [(s.id, s.text) for s in ordered]
-        for i, (text, ids) in enumerate(window(units, settings.max_chars, settings.overlap_chars)):
-            chunks.append(Chunk(chunk_id=f"text:p{page}:{i}", chunk_type="text", text=text, page=page, span_ids=ids))
+def text_windows(columns: SpanColumns, settings: ChunkSettings) -> list[tuple[int, str, list[str]]]:
+    """Page-aware windows over spans in reading order: (page, text, ids of the spans it covers)."""
+    with _collector_paused():
+        return _text_windows(columns, settings)
+
+
+def _text_windows(columns: SpanColumns, settings: ChunkSettings) -> list[tuple[int, str, list[str]]]:
+    order = columns.reading_order()
+    ids, texts, pages = columns.ids, columns.texts, columns.pages
+    if order is not None:
+        ids, texts, pages = [ids[i] for i in order], [texts[i] for i in order], pages[order]
+    lengths = _lengths(texts)
+    joined = " ".join(texts)
+    long = bool(texts) and int(lengths.max()) > settings.max_chars
+    fresh = long  # a split span repeats its id across pieces
+    if long or _needs_cleaning(joined):  # rare: spans to strip, drop or split first
+        split_ids, texts = _pieces(list(zip(ids, texts, strict=True)), settings.max_chars)
+        page_of = dict(zip(ids, pages.tolist(), strict=True))
+        ids, pages = split_ids, np.fromiter((page_of[i] for i in split_ids), np.int64, len(split_ids))
+        lengths, joined = _lengths(texts), " ".join(texts)
+    breaks = [0, *(np.flatnonzero(np.diff(pages)) + 1).tolist()] if texts else []
+    ranges, prefix = _windows(texts, breaks, settings.max_chars, settings.overlap_chars, lengths)
+    if not ranges:
+        return []
+    starts, ends = (np.array(side) for side in zip(*ranges, strict=True))
+    page_of = pages[starts].tolist()
+    first, last = prefix[starts].tolist(), (prefix[ends] - 1).tolist()
+    spans = (list(dict.fromkeys(ids[a:b])) for a, b in ranges) if fresh else (ids[a:b] for a, b in ranges)
+    return [(p, joined[f:z], s) for p, f, z, s in zip(page_of, first, last, spans, strict=True)]
+
+
+def text_chunks(spans: Sequence[TextSpan] | SpanColumns, settings: ChunkSettings) -> list[Chunk]:
+    columns = spans if isinstance(spans, SpanColumns) else SpanColumns.from_spans(spans)
+    chunks: list[Chunk] = []
+    number, last_page = 0, None
+    for page, text, span_ids in text_windows(columns, settings):
+        number = number + 1 if page == last_page else 0
+        last_page = page
+        chunks.append(
+            Chunk(chunk_id=f"text:p{page}:{number}", chunk_type="text", text=text, page=page, span_ids=span_ids)
+        )
     return chunks
 
 

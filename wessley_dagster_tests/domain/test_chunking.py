@@ -1,7 +1,11 @@
 import itertools
+import json
+from pathlib import Path
+
+import pytest
 
 from wessley_dagster.domain.bundle import read_bundle
-from wessley_dagster.domain.chunking import ChunkSettings, build_chunks, window
+from wessley_dagster.domain.chunking import ChunkSettings, build_chunks, text_chunks, window
 from wessley_dagster_tests.conftest import SPEEDUINO, SYNTHETIC
 
 
@@ -50,3 +54,31 @@ def test_one_description_per_component_net_and_page():
 def test_chunking_is_deterministic():
     bundle = load(SYNTHETIC)
     assert build_chunks(bundle) == build_chunks(bundle)
+
+
+PREVIOUS = json.loads((Path(__file__).parent / "previous_text_chunks.json").read_text())
+
+
+@pytest.mark.parametrize("case", sorted(PREVIOUS))
+def test_the_columnar_chunker_gives_the_previous_chunkers_output(case):
+    """Recorded from the span-by-span chunker this one replaced, on the sample bundles."""
+    name, sizes = case.split("@")
+    size, overlap = (int(v) for v in sizes.split("/"))
+    spans = load(SYNTHETIC.parents[1] / name).text_spans
+    chunks = text_chunks(spans, ChunkSettings(max_chars=size, overlap_chars=overlap))
+    assert [[c.page, c.text, c.span_ids] for c in chunks] == PREVIOUS[case]
+
+
+def test_spans_out_of_reading_order_to_strip_or_split_give_the_same_windows():
+    spans = load(SPEEDUINO).text_spans
+    shuffled = spans[::-1]
+    settings = ChunkSettings(max_chars=300, overlap_chars=50)
+    assert [(c.text, c.span_ids) for c in text_chunks(shuffled, settings)] == [
+        (c.text, c.span_ids) for c in text_chunks(spans, settings)]  # fmt: skip
+    messy = [s.model_copy(update={"text": f"  {s.text} "}) for s in spans[:50]]
+    messy.append(spans[50].model_copy(update={"text": "word " * 200}))  # longer than a chunk
+    messy.append(spans[51].model_copy(update={"text": "   "}))  # nothing to index
+    chunks = text_chunks(messy, settings)
+    assert all(len(c.text) <= 300 and not c.text.startswith(" ") for c in chunks)
+    assert spans[50].id in {i for c in chunks for i in c.span_ids} and spans[51].id not in {
+        i for c in chunks for i in c.span_ids}  # fmt: skip
