@@ -47,9 +47,11 @@ lint: install
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -h 127.0.0.1 -p $(DEV_PORT) -w workspace.yaml
 
+# Chunking (50 MB, against LangChain and semchunk) and embedding providers.
 bench: install
 	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python -m bench.chunking
+	$(BIN)/python -m bench.embedding
 
 bench-graph: install $(LAUNCHER_JAR)
 	$(BIN)/python -m bench.graph_load

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -69,6 +70,8 @@ def naive_openai(base_url: str, texts: list[str]) -> float:
 
 
 def main() -> None:
+    for name in ("httpx", "httpx2"):  # the openai client's HTTP layer logs one INFO line per request
+        logging.getLogger(name).setLevel(logging.WARNING)
     parser = argparse.ArgumentParser()
     parser.add_argument("--latency", type=float, default=0.05, help="simulated seconds per OpenAI request")
     parser.add_argument("--naive", type=int, default=200, help="chunks sent one by one by the naive client")
