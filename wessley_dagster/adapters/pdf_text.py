@@ -12,7 +12,7 @@ from typing import Any
 
 import pdfplumber
 
-from wessley_dagster.domain.bundle import TextSpan
+from wessley_dagster.domain.bundle import DISALLOWED_IN_TEXT, TextSpan
 
 ENGINE = "pdf-text"
 
@@ -36,10 +36,14 @@ def read_text_spans(pdf_path: Path) -> tuple[list[TextSpan], int]:
                 )
             words.sort(key=lambda w: (round(w["top"]), w["x0"]))
             for n, word in enumerate(words):
+                # Broken font maps yield control characters; they are no text, and a bundle refuses them.
+                text = DISALLOWED_IN_TEXT.sub("", word["text"])
+                if not text.strip():
+                    continue
                 spans.append(
                     TextSpan(
                         id=f"p{page_no}-w{n}",
-                        text=word["text"],
+                        text=text,
                         page=page_no,
                         bbox=(word["x0"], word["top"], word["x1"], word["bottom"]),
                         confidence=1.0,  # a text layer is exact, unlike OCR

@@ -22,7 +22,9 @@ def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: M
     store = uploads.object_store()
     try:
         result = read_bundle(
-            lambda name: store.get(f"{project_id}/{job_id}/{name}"), expected_key=context.partition_key
+            lambda name: store.get(f"{project_id}/{job_id}/{name}"),
+            expected_key=context.partition_key,
+            limits=uploads.limits(),
         )
     except BundleError as exc:
         # Not retried: the same bytes fail the same way. Nothing downstream runs or writes.

@@ -9,7 +9,9 @@ data without breaking us.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -155,6 +157,22 @@ class Bundle(BaseModel):
         return self.model_copy(update={"text_spans": text_spans, "components": components, "netlist": netlist})
 
 
+@dataclass(frozen=True)
+class BundleLimits:
+    """What a bundle may hold. Beyond it the bundle is refused with the file, the place and the
+    limit, before anything is written: a 10 MB "text span" or JSON nested 200,000 deep is an
+    attack or a bug upstream, not a schematic."""
+
+    max_file_bytes: int = 256 * 2**20  # each of the bundle's files
+    max_text_chars: int = 20_000  # any one string value: a span's text, a description
+    max_depth: int = 32  # JSON nesting; the contract's own shapes need 5
+
+
+# Never valid in a text field: control characters but tab and newline, lone surrogates (from
+# `\ud800` escapes) and the XML non-characters, which would make the GraphML export invalid.
+DISALLOWED_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 class BundleError(ValueError):
     """Bad input: names the file, the line or JSON path, and the problem."""
 
@@ -187,11 +205,65 @@ def _first_error(exc: ValidationError) -> tuple[tuple[Any, ...], str]:
     return tuple(err["loc"]), err["msg"]
 
 
-def _parse_json(file: str, raw: bytes) -> Any:
+def _decode(file: str, raw: bytes, limits: BundleLimits) -> str:
+    if len(raw) > limits.max_file_bytes:
+        raise BundleError(file, "file", f"{len(raw):,} bytes, over the limit of {limits.max_file_bytes:,}")
     try:
-        return json.loads(raw)
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise BundleError(
+            file, f"line {line} column {column}", f"invalid UTF-8 (byte 0x{raw[exc.start]:02x})"
+        ) from None
+
+
+def _loads(file: str, text: str, where: str, limits: BundleLimits) -> Any:
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BundleError(file, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from exc
+        place = f"{where} column {exc.colno}" if where else f"line {exc.lineno} column {exc.colno}"
+        raise BundleError(file, place, f"invalid JSON: {exc.msg}") from exc
+    except RecursionError:
+        raise BundleError(file, where or "document", f"JSON nested deeper than {limits.max_depth} levels") from None
+
+
+def _inspect(file: str, data: Any, limits: BundleLimits, where: str = "") -> None:
+    """Every value of a parsed document within the limits: nesting depth, string length, and no
+    character a text field may not hold. The path is rendered only for the error."""
+    stack: list[tuple[Any, tuple[Any, ...], int]] = [(data, (), 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            _check_text(file, value, path, limits, where)
+        elif isinstance(value, dict | list):
+            if depth > limits.max_depth:
+                raise BundleError(file, _place(where, path), f"JSON nested deeper than {limits.max_depth} levels")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    _check_text(file, key, path, limits, where)
+                stack.append((item, (*path, key), depth + 1))
+
+
+def _place(where: str, path: tuple[Any, ...]) -> str:
+    return f"{where} {_json_path(path)}" if where else _json_path(path)
+
+
+def _check_text(file: str, text: str, path: tuple[Any, ...], limits: BundleLimits, where: str) -> None:
+    if len(text) > limits.max_text_chars:
+        raise BundleError(
+            file, _place(where, path), f"{len(text):,} characters, over the limit of {limits.max_text_chars:,}"
+        )
+    bad = DISALLOWED_IN_TEXT.search(text)
+    if bad:
+        raise BundleError(file, _place(where, path), f"character U+{ord(bad.group()):04X} is not allowed in text")
+
+
+def _parse_json(file: str, raw: bytes, limits: BundleLimits) -> Any:
+    data = _loads(file, _decode(file, raw, limits), "", limits)
+    _inspect(file, data, limits)
+    return data
 
 
 def _validate(file: str, model: type[BaseModel], data: Any, prefix: tuple[Any, ...] = ()) -> Any:
@@ -202,16 +274,17 @@ def _validate(file: str, model: type[BaseModel], data: Any, prefix: tuple[Any, .
         raise BundleError(file, _json_path(prefix + loc), msg) from exc
 
 
-def _read_spans(raw: bytes) -> list[TextSpan]:
+def _read_spans(raw: bytes, limits: BundleLimits) -> list[TextSpan]:
     spans: list[TextSpan] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(raw.decode("utf-8").splitlines(), start=1):
+    for lineno, line in enumerate(_decode(TEXT_SPANS, raw, limits).split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BundleError(TEXT_SPANS, f"line {lineno}", f"invalid JSON: {exc.msg}") from exc
+        data = _loads(TEXT_SPANS, line, f"line {lineno}", limits)
+        # A plain span line (one object, its bbox list, no escapes, short) cannot break a limit:
+        # only other lines are walked value by value.
+        if "\\u" in line or len(line) > limits.max_text_chars or line.count("[") + line.count("{") > 2:
+            _inspect(TEXT_SPANS, data, limits, f"line {lineno}")
         try:
             span = TextSpan.model_validate(data)
         except ValidationError as exc:
@@ -260,23 +333,26 @@ def _check_references(bundle: Bundle) -> None:
                 )
 
 
-def read_bundle(read: Callable[[str], bytes | None], expected_key: str | None = None) -> Bundle:
+def read_bundle(
+    read: Callable[[str], bytes | None], expected_key: str | None = None, limits: BundleLimits | None = None
+) -> Bundle:
     """Read and validate a bundle; `read(name)` returns a file's bytes or None when it is absent."""
+    limits = limits or BundleLimits()
     raw = {name: read(name) for name in BUNDLE_FILES}
     for name, content in raw.items():
         if content is None:
             raise BundleError(name, "file", "missing from the bundle")
 
-    manifest = _validate(MANIFEST, Manifest, _parse_json(MANIFEST, raw[MANIFEST]))
+    manifest = _validate(MANIFEST, Manifest, _parse_json(MANIFEST, raw[MANIFEST], limits))
     if expected_key is not None and manifest.partition_key != expected_key:
         raise BundleError(
             MANIFEST,
             "$.project_id/$.job_id",
             f"names {manifest.partition_key!r} but the bundle is {expected_key!r}",
         )
-    spans = _read_spans(raw[TEXT_SPANS])
+    spans = _read_spans(raw[TEXT_SPANS], limits)
 
-    comp_data = _parse_json(COMPONENTS, raw[COMPONENTS])
+    comp_data = _parse_json(COMPONENTS, raw[COMPONENTS], limits)
     if not isinstance(comp_data, list):
         raise BundleError(COMPONENTS, "$", "must be a JSON list of components")
     components = [_validate(COMPONENTS, Component, item, (i,)) for i, item in enumerate(comp_data)]
@@ -284,7 +360,7 @@ def read_bundle(read: Callable[[str], bytes | None], expected_key: str | None = 
     for i, comp in enumerate(components):
         _check_unique(COMPONENTS, (p.name for p in comp.pins), f"$[{i}].pins[{{}}].name", "pin name")
 
-    netlist = _validate(NETLIST, Netlist, _parse_json(NETLIST, raw[NETLIST]))
+    netlist = _validate(NETLIST, Netlist, _parse_json(NETLIST, raw[NETLIST], limits))
     _check_unique(NETLIST, (n.name for n in netlist.nets), "$.nets[{}].name", "net name")
     _check_unique(NETLIST, (j.id for j in netlist.junctions), "$.junctions[{}].id", "junction id")
     _check_unique(NETLIST, (s.id for s in netlist.line_segments), "$.line_segments[{}].id", "line segment id")

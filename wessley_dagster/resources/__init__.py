@@ -40,11 +40,18 @@ def _s3(env: Mapping[str, str], prefix: str, bucket: str, path: str = "") -> S3L
 
 
 def uploads_resource(location: str, env: Mapping[str, str]) -> UploadsResource:
-    """Uploads in a local folder, or under `s3://bucket/prefix` with the `S3_*` endpoint and keys."""
+    """Uploads in a local folder, or under `s3://bucket/prefix` with the `S3_*` endpoint and keys,
+    with the limits a bundle must keep (`WESSLEY_MAX_FILE_MB`, `_TEXT_CHARS`, `_JSON_DEPTH`)."""
+    limits = {
+        field: int(env[name])
+        for field, name in (("max_file_mb", "WESSLEY_MAX_FILE_MB"), ("max_text_chars", "WESSLEY_MAX_TEXT_CHARS"),
+                            ("max_json_depth", "WESSLEY_MAX_JSON_DEPTH"))
+        if env.get(name)
+    }  # fmt: skip
     parsed = urlparse(location)
     if parsed.scheme == "s3":
-        return UploadsResource(local_dir=None, s3=_s3(env, "S3_", parsed.netloc, parsed.path.strip("/")))
-    return UploadsResource(local_dir=location)
+        return UploadsResource(local_dir=None, s3=_s3(env, "S3_", parsed.netloc, parsed.path.strip("/")), **limits)
+    return UploadsResource(local_dir=location, **limits)
 
 
 def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from dagster import Config, ConfigurableResource
 from dagster_aws.s3 import S3Resource
+from pydantic import Field
 
+from wessley_dagster.domain.bundle import BundleLimits
 from wessley_dagster.stores.objects import FallbackStore, LocalFolderStore, ObjectStore, S3Store
 
 
@@ -53,6 +55,12 @@ class UploadsResource(ConfigurableResource):
 
     local_dir: str | None = ".wessley/uploads"
     s3: S3Location | None = None
+    max_file_mb: int = Field(default=256, ge=1, description="largest bundle file (WESSLEY_MAX_FILE_MB)")
+    max_text_chars: int = Field(default=20_000, ge=1, description="longest string value (WESSLEY_MAX_TEXT_CHARS)")
+    max_json_depth: int = Field(default=32, ge=5, description="deepest JSON nesting (WESSLEY_MAX_JSON_DEPTH)")
+
+    def limits(self) -> BundleLimits:
+        return BundleLimits(self.max_file_mb * 2**20, self.max_text_chars, self.max_json_depth)
 
     def object_store(self) -> ObjectStore:
         if self.s3 is not None:

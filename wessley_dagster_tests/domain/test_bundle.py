@@ -3,7 +3,13 @@ from pathlib import Path
 
 import pytest
 
-from wessley_dagster.domain.bundle import BundleError, declared_pin_mismatches, read_bundle, split_partition_key
+from wessley_dagster.domain.bundle import (
+    BundleError,
+    BundleLimits,
+    declared_pin_mismatches,
+    read_bundle,
+    split_partition_key,
+)
 from wessley_dagster_tests.conftest import SPEEDUINO, SYNTHETIC
 
 
@@ -145,3 +151,53 @@ def test_partition_key_round_trip():
     assert split_partition_key("proj-1__job__2") == ("proj-1", "job__2")
     with pytest.raises(ValueError, match="is not"):
         split_partition_key("no-separator")
+
+
+SPAN = '{"id": "s7", "text": %s, "page": 1, "bbox": [0, 0, 1, 1], "confidence": 1.0, "engine": "ocr"}'
+
+
+def raw_change(name: str, old: bytes, new: bytes) -> dict[str, bytes]:
+    return with_change(name, lambda raw: raw.replace(old, new, 1))
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("files", "file", "where", "problem"),
+    [
+        (with_change("text_spans.ndjson", lambda raw: raw.replace(b"\n", b"\n\xff\xfe", 3)[:-1] + b"\n"),
+         "text_spans.ndjson", "line 2 column 1", "invalid UTF-8 (byte 0xff)"),
+        (raw_change("components.json", b"[", b"[\xc3"), "components.json", "line 1 column 2", "invalid UTF-8"),
+        (ndjson_line_change(7, SPAN % '"\\ud800 lone"'), "text_spans.ndjson", "line 7 $.text", "U+D800"),
+        (ndjson_line_change(7, SPAN % '"NUL \\u0000 inside"'), "text_spans.ndjson", "line 7 $.text", "U+0000"),
+        (ndjson_line_change(7, SPAN % '"bell \\u0007"'), "text_spans.ndjson", "line 7 $.text", "U+0007"),
+        (ndjson_line_change(7, SPAN % '"not xml \\uffff"'), "text_spans.ndjson", "line 7 $.text", "U+FFFF"),
+        (ndjson_line_change(7, SPAN % json.dumps("x" * 20_001)), "text_spans.ndjson", "line 7 $.text",
+         "20,001 characters, over the limit of 20,000"),
+        (ndjson_line_change(7, SPAN.replace("}", ', "extra": %s}') % ('"ok"', nested(40))), "text_spans.ndjson",
+         "line 7 $.extra" + "[0]" * 31, "nested deeper than 32 levels"),
+        (ndjson_line_change(7, nested(200_000)), "text_spans.ndjson", "line 7", "nested deeper than 32 levels"),
+        (raw_change("netlist.json", b"{", b'{"deep": ' + nested(200_000).encode() + b", ", ), "netlist.json",
+         "document", "nested deeper than 32 levels"),
+        (json_change("components.json", lambda d: d[0].update(notes={"\u0001key": 1})), "components.json",
+         "$[0].notes", "U+0001"),
+        (json_change("manifest.json", lambda d: d.update(source_document="a\rb")), "manifest.json",
+         "$.source_document", "U+000D"),
+    ],
+)  # fmt: skip
+def test_hostile_bytes_are_clear_bundle_errors(files, file, where, problem):
+    with pytest.raises(BundleError) as err:
+        read(files)
+    assert (err.value.file, err.value.where) == (file, where) and problem in err.value.problem
+
+
+def test_tab_and_newline_are_text_and_limits_are_configurable():
+    files = ndjson_line_change(7, SPAN % '"two\\tcolumns\\nand lines"')
+    assert any(s.text == "two\tcolumns\nand lines" for s in read(files).text_spans)
+    big = ndjson_line_change(7, SPAN % json.dumps("x" * 500))
+    with pytest.raises(BundleError, match="over the limit of 100"):
+        read_bundle(big.get, limits=BundleLimits(max_text_chars=100))
+    with pytest.raises(BundleError, match=r"text_spans.ndjson: file: .* bytes, over the limit of 1,000"):
+        read_bundle(files_of(SPEEDUINO).get, limits=BundleLimits(max_file_bytes=1000))

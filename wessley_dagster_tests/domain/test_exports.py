@@ -1,0 +1,42 @@
+"""Every export stays valid for any bundle the reader accepts: the GraphML parses with a strict XML
+parser and with networkx, the NDJSON and JSON with the json module."""
+
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import networkx as nx
+
+from wessley_dagster.domain.bundle import read_bundle
+from wessley_dagster.domain.chunking import build_chunks
+from wessley_dagster.domain.exports import build_exports
+from wessley_dagster_tests.conftest import SYNTHETIC
+from wessley_dagster_tests.domain.test_bundle import files_of, json_change
+
+# Everything a text field may hold: markup characters, tab and newline, CR-free line breaks of
+# other scripts, C1's NEL, astral characters, XML-looking strings.
+AWKWARD = "K3 <relay> & \"pump\" 'coil'\ttab\nline ]]> <!-- --> \u0085 \u2028 Ω µ 🚗 \U0001f50c"
+
+
+def test_exports_of_awkward_but_accepted_text_are_valid():
+    def awkward(data):
+        data[0]["value"] = AWKWARD
+        data[0]["notes"] = {AWKWARD: [AWKWARD]}
+
+    files = json_change("components.json", awkward)
+    bundle = read_bundle(files.get)
+    exports = {e.name: e.data for e in build_exports(bundle, build_chunks(bundle))}
+    ET.fromstring(exports["graph.graphml"])  # strict: raises on any character XML 1.0 forbids
+    graph = nx.read_graphml(io.BytesIO(exports["graph.graphml"]))
+    assert AWKWARD in {attrs.get("value") for _, attrs in graph.nodes(data=True)}
+    assert json.loads(exports["bundle.json"])["components"][0]["value"] == AWKWARD
+    for name in ("text_spans.ndjson", "chunks.ndjson"):
+        lines = exports[name].decode().split("\n")  # NDJSON lines end at \n only, not at U+2028 or NEL
+        assert lines[-1] == "" and all(json.loads(line) for line in lines[:-1])
+
+
+def test_sample_exports_are_valid():
+    bundle = read_bundle(files_of(SYNTHETIC).get)
+    graphml = {e.name: e.data for e in build_exports(bundle, build_chunks(bundle))}["graph.graphml"]
+    nodes = ET.fromstring(graphml).findall(".//{http://graphml.graphdrawing.org/xmlns}node")
+    assert nx.read_graphml(io.BytesIO(graphml)).number_of_nodes() == len(nodes) == 86
