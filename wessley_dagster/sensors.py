@@ -1,6 +1,8 @@
-"""Sensors: a new `manifest.json` under the uploads location starts an ingestion run (after a
-quota check); a failed ingestion run marks its job failed in the metadata store."""
+"""Sensors: a complete new upload under the uploads location starts an ingestion run (after it
+is checked and its quota allows it); a failed ingestion run marks its job failed in the metadata
+store."""
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 
@@ -9,6 +11,7 @@ from dagster import (
     DefaultSensorStatus,
     RunFailureSensorContext,
     RunRequest,
+    RunsFilter,
     SensorEvaluationContext,
     SensorResult,
     run_failure_sensor,
@@ -16,22 +19,33 @@ from dagster import (
 )
 from pydantic import ValidationError
 
-from wessley_dagster.domain.bundle import MANIFEST, Manifest, partition_key, split_partition_key
+from wessley_dagster.domain.bundle import (
+    BUNDLE_FILES,
+    MANIFEST,
+    Manifest,
+    id_problem,
+    partition_key,
+    split_partition_key,
+)
 from wessley_dagster.jobs import ingest_job
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
-from wessley_dagster.stores.objects import ListedObject
+from wessley_dagster.stores.objects import ListedObject, ObjectStore
 
 # S3 timestamps have one-second resolution: each tick looks back a little, and the cursor keeps
 # the run keys of that overlap so an upload already handled is not queued (or re-rejected) again.
 CURSOR_SLACK = timedelta(seconds=2)
+REQUIRED = frozenset(BUNDLE_FILES)
 
 
-def _run_key(obj: ListedObject) -> str:
-    """One run per upload: the partition and the manifest's ETag."""
-    project_id, job_id, _ = obj.key.split("/")
-    return f"{partition_key(project_id, job_id)}@{obj.etag}"
+def _run_key(key: str, files: list[ListedObject]) -> str:
+    """One run per upload: the partition and a digest of every file's name, ETag and size, so a
+    file that arrives or changes after the manifest makes a new upload."""
+    digest = hashlib.sha256()
+    for obj in sorted(files, key=lambda o: o.key):
+        digest.update(f"{obj.key.rsplit('/', 1)[-1]}\x1f{obj.etag}\x1f{obj.size}\x1e".encode())
+    return f"{key}@{digest.hexdigest()[:24]}"
 
 
 def _read_cursor(raw: str | None) -> tuple[datetime | None, set[str]]:
@@ -41,45 +55,84 @@ def _read_cursor(raw: str | None) -> tuple[datetime | None, set[str]]:
     return datetime.fromisoformat(data["last_modified"]), set(data["recent"])
 
 
+def _handled(context: SensorEvaluationContext, run_key: str) -> bool:
+    """Whether a run was already requested for this upload (a reset cursor must not re-queue it)."""
+    runs = context.instance.get_runs(RunsFilter(tags={"dagster/run_key": run_key}), limit=1)
+    return bool(runs)
+
+
+def _manifest(store: ObjectStore, folder: str, project_id: str, job_id: str) -> tuple[Manifest | None, str]:
+    """The upload's manifest if it is readable and names its own folder, else (None, why not)."""
+    try:
+        manifest = Manifest.model_validate(json.loads(store.get(f"{folder}{MANIFEST}") or b""))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValidationError) as exc:
+        return None, f"{MANIFEST}: unreadable: {str(exc)[:500]}"
+    if (manifest.project_id, manifest.job_id) != (project_id, job_id):
+        return manifest, (
+            f"{MANIFEST}: names project {manifest.project_id!r}, job {manifest.job_id!r} "
+            f"but was uploaded to {project_id}/{job_id}/"
+        )
+    return manifest, ""
+
+
 @sensor(job=ingest_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
 def upload_sensor(
     context: SensorEvaluationContext, uploads: UploadsResource, metadata: MetadataResource
 ) -> SensorResult:
-    """Each new `<project>/<job>/manifest.json` adds a partition and requests one run (run_key = upload)."""
+    """Each complete new upload `<project>/<job>/` adds a partition and requests one run.
+
+    Nothing is written before the upload is checked: folder names are valid ids, every bundle
+    file is there, the manifest names its own folder and a user who owns the project, and the
+    quota allows it. A refused upload gets a failed job row only in a project that exists and
+    belongs to the same user; otherwise it is only logged."""
     store = uploads.object_store()
     last_modified, recent = _read_cursor(context.cursor)
     since = last_modified - CURSOR_SLACK if last_modified else None
-    manifests = [o for o in store.list("", since) if o.key.endswith(f"/{MANIFEST}") and o.key.count("/") == 2]
+    changed = [o for o in store.list("", since) if o.key.count("/") == 2]
+    folders = sorted({o.key.rsplit("/", 1)[0] for o in changed})
     existing = set(context.instance.get_dynamic_partitions(ingestion_partitions.name))
-    run_requests, new_keys = [], []
-    for obj in sorted(manifests, key=lambda o: o.last_modified):
-        project_id, job_id, _ = obj.key.split("/")
-        key, run_key = partition_key(project_id, job_id), _run_key(obj)
-        if run_key in recent:
+    run_requests, new_keys, seen_keys = [], [], set()
+    for folder_name in folders:
+        project_id, job_id = folder_name.split("/")
+        problem = id_problem(project_id) or id_problem(job_id)
+        if problem:
+            context.log.warning(f"{folder_name}/: ignored, the folder is not a project/job: {problem}")
             continue
-        folder = store.list(f"{project_id}/{job_id}/")
-        try:
-            manifest = Manifest.model_validate(json.loads(store.get(obj.key) or b""))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            # Still run: the bundle asset fails with the file, place and problem for the UI to show.
-            context.log.warning(f"{obj.key}: unreadable manifest ({exc}); the run will report it")
-            manifest = None
-        if manifest is not None:
-            reason = metadata.store.quota_rejection(manifest, sum(o.size for o in folder), metadata.default_plan)
-            if reason:
-                metadata.store.register_job(manifest, status="rejected", error=reason)
-                context.log.info(f"{key} rejected before any work: {reason}")
-                continue
-            metadata.store.register_job(manifest, status="queued", stage="queued")
+        files = store.list(f"{folder_name}/")
+        names = {o.key.rsplit("/", 1)[-1] for o in files}
+        if not names.issuperset(REQUIRED):
+            continue  # incomplete: looked at again when the missing files arrive
+        key = partition_key(project_id, job_id)
+        run_key = _run_key(key, files)
+        seen_keys.add(run_key)
+        if run_key in recent or _handled(context, run_key):
+            continue
+        manifest, problem = _manifest(store, f"{folder_name}/", project_id, job_id)
+        owner = metadata.store.project_owner(project_id)
+        if manifest is not None and not problem and owner is not None and owner != manifest.user_id:
+            problem = f"{MANIFEST}: project {project_id!r} belongs to another user"
+        if problem:
+            context.log.warning(f"{folder_name}/ refused before any work: {problem}")
+            if owner is not None and manifest is not None and owner == manifest.user_id:
+                metadata.store.refuse_upload(project_id, job_id, manifest.user_id, problem)
+            continue
+        assert manifest is not None
+        reason = metadata.store.quota_rejection(manifest, sum(o.size for o in files), metadata.default_plan)
+        if reason:
+            metadata.store.register_job(manifest, status="rejected", error=reason)
+            context.log.info(f"{key} rejected before any work: {reason}")
+            continue
+        metadata.store.register_job(manifest, status="queued", stage="queued")
         if key not in existing:
             new_keys.append(key)
             existing.add(key)
-        run_requests.append(RunRequest(partition_key=key, run_key=run_key, tags={"upload": obj.key}))
-    newest = max((o.last_modified for o in manifests), default=None)
+        run_requests.append(RunRequest(partition_key=key, run_key=run_key, tags={"upload": f"{folder_name}/"}))
+    newest = max((o.last_modified for o in changed), default=None)
     cursor = context.cursor
     if newest is not None:
-        overlap = [o for o in manifests if o.last_modified >= newest - CURSOR_SLACK]
-        cursor = json.dumps({"last_modified": newest.isoformat(), "recent": sorted(map(_run_key, overlap))})
+        overlap = {o.key.rsplit("/", 1)[0] for o in changed if o.last_modified >= newest - CURSOR_SLACK}
+        keep = sorted(k for k in seen_keys if k.split("@")[0].replace("__", "/", 1) in overlap)
+        cursor = json.dumps({"last_modified": newest.isoformat(), "recent": keep})
     return SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[ingestion_partitions.build_add_request(new_keys)] if new_keys else [],

@@ -53,6 +53,77 @@ def test_an_incomplete_upload_waits_for_its_manifest(env, resources, instance):
     assert evaluate(instance, resources).run_requests == []
 
 
+def test_a_manifest_first_upload_runs_when_the_rest_lands(env, resources, instance):
+    key = stage_bundle(SYNTHETIC, uploads_dir(env), unique("proj"), "job")
+    project, job = key.split("__")
+    folder = uploads_dir(env) / project / job
+    held = {name: (folder / name).read_bytes() for name in ("netlist.json", "components.json")}
+    for name in held:
+        (folder / name).unlink()
+    first = evaluate(instance, resources)
+    assert first.run_requests == [] and resources["metadata"].store.job(project, job) is None
+    for name, data in held.items():
+        (folder / name).write_bytes(data)
+    later = evaluate(instance, resources, cursor=first.cursor)
+    assert [r.partition_key for r in later.run_requests] == [key]
+
+
+def test_a_handled_upload_is_not_queued_again_after_a_cursor_reset(env, resources, instance):
+    from dagster._core.test_utils import create_run_for_test
+
+    project = unique("proj")
+    stage_bundle(SYNTHETIC, uploads_dir(env), project, "done")
+    (request,) = evaluate(instance, resources).run_requests
+    create_run_for_test(instance, job_name="ingest_job", tags={"dagster/run_key": request.run_key})
+    resources["metadata"].store.complete_job(project, "done", {}, "2", "m")
+    assert evaluate(instance, resources, cursor=None).run_requests == []  # the first tick, or a reset
+    assert resources["metadata"].store.job(project, "done")["status"] == "succeeded"
+
+
+def write_upload(env, project: str, job: str, manifest: dict | bytes) -> None:
+    folder = uploads_dir(env) / project / job
+    folder.mkdir(parents=True)
+    for name in ("text_spans.ndjson", "components.json", "netlist.json"):
+        (folder / name).write_bytes((SYNTHETIC / name).read_bytes())
+    (folder / "manifest.json").write_bytes(manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode())
+
+
+def test_uploads_that_lie_about_their_folder_or_owner_write_nothing(env, resources, instance):
+    meta = resources["metadata"].store
+    victim = unique("victim")
+    stage_bundle(SYNTHETIC, uploads_dir(env), victim, "real")
+    first = evaluate(instance, resources)
+    apply(instance, first)
+    before = meta._rows("select * from projects where project_id = :p", {"p": victim})
+    manifest = json.loads((SYNTHETIC / "manifest.json").read_text())
+
+    mallory = unique("mallory")
+    # Another tenant's project declared from mallory's own folder; the victim's project and a job
+    # in it from another user; a folder that aliases another partition; an unreadable manifest.
+    write_upload(env, mallory, "x1", {**manifest, "project_id": victim, "job_id": "x1", "user_id": "mallory"})
+    write_upload(env, victim, "x2", {**manifest, "project_id": victim, "job_id": "x2", "user_id": "mallory"})
+    write_upload(env, f"{victim}__real", "1", {**manifest, "project_id": victim, "job_id": "real__1"})
+    write_upload(env, mallory, "x3", b'{"project_id": ')
+    result = evaluate(instance, resources, cursor=first.cursor)
+    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    assert meta._rows("select * from projects where project_id = :p", {"p": victim}) == before
+    assert {j["job_id"] for j in meta.jobs() if j["project_id"] == victim} == {"real"}
+    assert meta.project_owner(mallory) is None
+
+
+def test_a_refused_upload_in_its_owners_project_gets_a_failed_row(env, resources, instance):
+    meta = resources["metadata"].store
+    project = unique("proj")
+    stage_bundle(SYNTHETIC, uploads_dir(env), project, "first")
+    first = evaluate(instance, resources)
+    apply(instance, first)
+    manifest = json.loads((SYNTHETIC / "manifest.json").read_text())
+    write_upload(env, project, "second", {**manifest, "project_id": project, "job_id": "another-name"})
+    assert evaluate(instance, resources, cursor=first.cursor).run_requests == []
+    row = meta.job(project, "second")
+    assert row["status"] == "failed" and "names project" in row["error"] and f"{project}/second/" in row["error"]
+
+
 def test_quota_rejects_before_any_work(env, instance):
     resources = build_resources(env)
     resources["metadata"] = MetadataResource(
@@ -84,13 +155,17 @@ def test_s3_upload_through_moto(env, s3_env, instance, monkeypatch):
 
     result = evaluate(instance, resources)
     assert [r.partition_key for r in result.run_requests] == [f"{project}__s3job"]
-    etag = client.head_object(Bucket=bucket, Key=f"uploads/{project}/s3job/manifest.json")["ETag"].strip('"')
-    assert result.run_requests[0].run_key == f"{project}__s3job@{etag}"
+    assert result.run_requests[0].run_key.startswith(f"{project}__s3job@")
     assert result.cursor is not None
     # The bundle asset reads the same S3 location the sensor watched (EnvVar secrets resolve in Dagster).
     with dagster_resources({"uploads": resources["uploads"]}) as live:
         netlist = live.uploads.object_store().get(f"{project}/s3job/netlist.json")
     assert netlist == (SYNTHETIC / "netlist.json").read_bytes()
+    # A file replaced after the manifest (a new ETag) is a new upload: a new run key.
+    client.put_object(Bucket=bucket, Key=f"uploads/{project}/s3job/netlist.json",
+                      Body=(SYNTHETIC / "netlist.json").read_bytes() + b"\n")  # fmt: skip
+    again = evaluate(instance, resources)
+    assert [r.run_key for r in again.run_requests] != [r.run_key for r in result.run_requests]
 
 
 def test_failed_run_marks_the_job_failed_with_the_step_error(env, resources, instance):

@@ -51,7 +51,7 @@ class Manifest(_Model):
     created_at: datetime
     schema_version: str = "1.0"
 
-    @field_validator("project_id")
+    @field_validator("project_id", "job_id")
     @classmethod
     def _no_separator(cls, value: str) -> str:
         if PARTITION_SEPARATOR in value:
@@ -179,6 +179,18 @@ class BundleError(ValueError):
     def __init__(self, file: str, where: str, problem: str) -> None:
         self.file, self.where, self.problem = file, where, problem
         super().__init__(f"{file}: {where}: {problem}")
+
+
+_ID = re.compile(ID_PATTERN)
+
+
+def id_problem(value: str) -> str | None:
+    """Why a project or job id (a folder name, a manifest field) is not acceptable, or None."""
+    if not _ID.fullmatch(value):
+        return f"{value[:80]!r} does not match {ID_PATTERN}"
+    if PARTITION_SEPARATOR in value:
+        return f"{value!r} contains {PARTITION_SEPARATOR!r}, which separates project and job in partition keys"
+    return None
 
 
 def partition_key(project_id: str, job_id: str) -> str:

@@ -106,6 +106,22 @@ class MetadataStore:
                 params,
             )
 
+    def project_owner(self, project_id: str) -> str | None:
+        rows = self._rows("select user_id from projects where project_id = :p", {"p": project_id})
+        return rows[0]["user_id"] if rows else None
+
+    def refuse_upload(self, project_id: str, job_id: str, user_id: str, error: str) -> None:
+        """A job row marked failed for an upload refused before any run, in a project that exists;
+        the project row itself is left as it is."""
+        now = _now()
+        self._exec(
+            "insert into ingestion_jobs (project_id, job_id, user_id, status, stage, progress, error, created_at, "
+            "updated_at, finished_at) values (:p, :j, :u, 'failed', 'upload', 0, :e, :now, :now, :now) "
+            "on conflict (project_id, job_id) do update set status = 'failed', stage = 'upload', "
+            "error = excluded.error, updated_at = excluded.updated_at, finished_at = excluded.finished_at",
+            {"p": project_id, "j": job_id, "u": user_id, "e": error[:4000], "now": now},
+        )
+
     def set_stage(self, project_id: str, job_id: str, stage: str, progress: int, run_id: str | None = None) -> None:
         self._exec(
             "update ingestion_jobs set status = 'running', stage = :stage, progress = :progress, error = null, "
