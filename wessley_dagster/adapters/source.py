@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from wessley_dagster.domain.bundle import (
+    MANIFEST,
     Bundle,
     BundleError,
     Component,
@@ -19,7 +20,7 @@ from wessley_dagster.domain.bundle import (
     Net,
     Netlist,
     TextSpan,
-    Vehicle,
+    validate_model,
 )  # fmt: skip
 from wessley_dagster.domain.circuit import component_kind
 
@@ -112,15 +113,20 @@ def to_bundle(design: SourceDesign, job: JobInfo, extra_spans: list[TextSpan] | 
     for comp in design.components:
         comp.type = component_kind(comp)
     rate = link_provenance(design.components, spans)
-    manifest = Manifest(
-        project_id=job.project_id,
-        job_id=job.job_id,
-        user_id=job.user_id,
-        vehicle=Vehicle(make=job.make, model=job.model, year=job.year),
-        source_document=design.source_document,
-        page_count=max([design.page_count, *(s.page for s in spans)]),
-        created_at=datetime.now(UTC),
-        provenance_match_rate=round(rate, 4),
+    # Validated as a manifest file would be: bad ids or a bad year name the field.
+    manifest = validate_model(
+        MANIFEST,
+        Manifest,
+        {
+            "project_id": job.project_id,
+            "job_id": job.job_id,
+            "user_id": job.user_id,
+            "vehicle": {"make": job.make, "model": job.model, "year": job.year},
+            "source_document": design.source_document,
+            "page_count": max([design.page_count, *(s.page for s in spans)]),
+            "created_at": datetime.now(UTC),
+            "provenance_match_rate": round(rate, 4),
+        },
     )
     netlist = Netlist(nets=design.nets, junctions=design.junctions, line_segments=design.line_segments)
     return Bundle(manifest=manifest, text_spans=spans, components=design.components, netlist=netlist), rate

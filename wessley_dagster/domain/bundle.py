@@ -278,7 +278,7 @@ def _parse_json(file: str, raw: bytes, limits: BundleLimits) -> Any:
     return data
 
 
-def _validate(file: str, model: type[BaseModel], data: Any, prefix: tuple[Any, ...] = ()) -> Any:
+def validate_model(file: str, model: type[BaseModel], data: Any, prefix: tuple[Any, ...] = ()) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -355,7 +355,7 @@ def read_bundle(
         if content is None:
             raise BundleError(name, "file", "missing from the bundle")
 
-    manifest = _validate(MANIFEST, Manifest, _parse_json(MANIFEST, raw[MANIFEST], limits))
+    manifest = validate_model(MANIFEST, Manifest, _parse_json(MANIFEST, raw[MANIFEST], limits))
     if expected_key is not None and manifest.partition_key != expected_key:
         raise BundleError(
             MANIFEST,
@@ -367,12 +367,12 @@ def read_bundle(
     comp_data = _parse_json(COMPONENTS, raw[COMPONENTS], limits)
     if not isinstance(comp_data, list):
         raise BundleError(COMPONENTS, "$", "must be a JSON list of components")
-    components = [_validate(COMPONENTS, Component, item, (i,)) for i, item in enumerate(comp_data)]
+    components = [validate_model(COMPONENTS, Component, item, (i,)) for i, item in enumerate(comp_data)]
     _check_unique(COMPONENTS, (c.id for c in components), "$[{}].id", "component id")
     for i, comp in enumerate(components):
         _check_unique(COMPONENTS, (p.name for p in comp.pins), f"$[{i}].pins[{{}}].name", "pin name")
 
-    netlist = _validate(NETLIST, Netlist, _parse_json(NETLIST, raw[NETLIST], limits))
+    netlist = validate_model(NETLIST, Netlist, _parse_json(NETLIST, raw[NETLIST], limits))
     _check_unique(NETLIST, (n.name for n in netlist.nets), "$.nets[{}].name", "net name")
     _check_unique(NETLIST, (j.id for j in netlist.junctions), "$.junctions[{}].id", "junction id")
     _check_unique(NETLIST, (s.id for s in netlist.line_segments), "$.line_segments[{}].id", "line segment id")

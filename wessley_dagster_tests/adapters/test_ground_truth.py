@@ -57,7 +57,7 @@ def connectivity_diff(expected: dict[str, set], actual: dict[str, set], anonymou
 
 def ingest(kind: str, path: Path, env, resources, instance, pdf: Path | None = None):
     project = unique(kind)
-    job = JobInfo(project_id=project, job_id=path.stem.replace(" ", "_")[:60])
+    job = JobInfo(project_id=project, job_id=path.stem.replace(" ", "_").replace("__", "-")[:60])
     report = import_design(kind, path, job, LocalFolderStore(uploads_dir(env)), pdf)
     key = report.bundle.partition_key
     add_partitions(instance, key)
