@@ -46,6 +46,8 @@ def env(tmp_path: Path, arcadedb: ArcadeDBServer) -> dict[str, str]:
     return {
         "WESSLEY_HOME": str(tmp_path / "home"),
         "WESSLEY_EMBEDDINGS": "hashing",
+        # One graph server for the whole session (starting one costs seconds); tests use unique projects.
+        "WESSLEY_ARCADEDB_DIR": str(arcadedb.root),
         "WESSLEY_ARCADEDB_BOLT_PORT": str(arcadedb.bolt_port),
         "WESSLEY_ARCADEDB_HTTP_PORT": str(arcadedb.http_port),
     }

@@ -63,7 +63,7 @@ def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         user=env.get("NEO4J_USER", "neo4j"),
         password=_secret(env, "NEO4J_PASSWORD") or "",
         database=env.get("NEO4J_DATABASE") or None,
-        embedded_dir=f"{home}/arcadedb",
+        embedded_dir=env.get("WESSLEY_ARCADEDB_DIR") or f"{home}/arcadedb",
         embedded_bolt_port=int(env.get("WESSLEY_ARCADEDB_BOLT_PORT", "7697")),
         embedded_http_port=int(env.get("WESSLEY_ARCADEDB_HTTP_PORT", "2480")),
     )
