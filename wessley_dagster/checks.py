@@ -1,4 +1,8 @@
-"""Asset checks on the two indexes, per partition: the stores hold exactly what the bundle says."""
+"""Asset checks on the two indexes, per partition: the stores hold exactly what the bundle says.
+
+All are blocking: a failing one (severity ERROR) stops `job_record`, so the run fails, the
+failure sensor marks the job `failed` with the check's name, and a job is never `succeeded` with
+a graph or index that does not hold its bundle."""
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetIn, asset_check
 
@@ -13,9 +17,10 @@ from wessley_dagster.resources.graph import GraphResource
 from wessley_dagster.resources.vectors import VectorResource
 
 _BUNDLE = {"bundle": AssetIn("bundle")}
+ERROR = AssetCheckSeverity.ERROR  # a failure blocks job_record
 
 
-@asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, additional_ins=_BUNDLE)
+@asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, additional_ins=_BUNDLE, blocking=True)
 def graph_counts_match_bundle(
     context: AssetCheckExecutionContext, bundle: Bundle, graph: GraphResource
 ) -> AssetCheckResult:
@@ -25,10 +30,12 @@ def graph_counts_match_bundle(
     expected.pop("Vehicle")  # shared by every job of the project, not a per-job count
     actual = graph.store.counts(project_id, job_id)
     diff = {k: {"bundle": v, "graph": actual.get(k, 0)} for k, v in expected.items() if actual.get(k, 0) != v}
-    return AssetCheckResult(passed=not diff, metadata={"expected": expected, "actual": actual, "mismatches": diff})
+    return AssetCheckResult(
+        passed=not diff, severity=ERROR, metadata={"expected": expected, "actual": actual, "mismatches": diff}
+    )
 
 
-@asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, additional_ins=_BUNDLE)
+@asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, additional_ins=_BUNDLE, blocking=True)
 def connections_resolve(context: AssetCheckExecutionContext, bundle: Bundle, graph: GraphResource) -> AssetCheckResult:
     """Each netlist connection names a pin its component declares, and exists as Component→Pin→Net."""
     project_id, job_id = split_partition_key(context.partition_key)
@@ -41,6 +48,7 @@ def connections_resolve(context: AssetCheckExecutionContext, bundle: Bundle, gra
     missing = graph.store.missing_connections(project_id, job_id, rows)
     return AssetCheckResult(
         passed=not undeclared and not missing,
+        severity=ERROR,
         metadata={
             "connections": len(rows),
             "undeclared_pins": undeclared[:20],
@@ -49,11 +57,11 @@ def connections_resolve(context: AssetCheckExecutionContext, bundle: Bundle, gra
     )
 
 
-@asset_check(asset=schematic_graph, partitions_def=ingestion_partitions)
+@asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, blocking=True)
 def no_orphan_pins(context: AssetCheckExecutionContext, graph: GraphResource) -> AssetCheckResult:
     """No Pin node without the Component that has it."""
     orphans = graph.store.orphan_pins(*split_partition_key(context.partition_key))
-    return AssetCheckResult(passed=orphans == 0, metadata={"orphan_pins": orphans})
+    return AssetCheckResult(passed=orphans == 0, severity=ERROR, metadata={"orphan_pins": orphans})
 
 
 @asset_check(
@@ -61,13 +69,16 @@ def no_orphan_pins(context: AssetCheckExecutionContext, graph: GraphResource) ->
     partitions_def=ingestion_partitions,
     additional_ins={"chunks": AssetIn("chunks")},
     pool=EMBEDDED_VECTORS_POOL,
+    blocking=True,
 )
 def vector_count_matches_chunks(
     context: AssetCheckExecutionContext, chunks: list[Chunk], vectors: VectorResource
 ) -> AssetCheckResult:
     """The job has exactly one vector point per chunk."""
     points = vectors.store.count(*split_partition_key(context.partition_key))
-    return AssetCheckResult(passed=points == len(chunks), metadata={"points": points, "chunks": len(chunks)})
+    return AssetCheckResult(
+        passed=points == len(chunks), severity=ERROR, metadata={"points": points, "chunks": len(chunks)}
+    )
 
 
 @asset_check(
@@ -75,6 +86,7 @@ def vector_count_matches_chunks(
     partitions_def=ingestion_partitions,
     additional_ins={"embeddings": AssetIn("embeddings")},
     pool=EMBEDDED_VECTORS_POOL,
+    blocking=True,
 )
 def vector_dimension_matches_collection(
     context: AssetCheckExecutionContext, embeddings: Embeddings, vectors: VectorResource
@@ -83,7 +95,7 @@ def vector_dimension_matches_collection(
     collection = vectors.store.dimension()
     return AssetCheckResult(
         passed=collection == embeddings.dimension,
-        severity=AssetCheckSeverity.ERROR,
+        severity=ERROR,
         metadata={"collection_dimension": collection or 0, "embedding_dimension": embeddings.dimension},
     )
 

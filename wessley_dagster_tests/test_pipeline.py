@@ -188,18 +188,33 @@ def test_bad_bundle_fails_clearly_and_writes_nothing(env, resources, instance):
     assert resources["metadata"].store.jobs() == []
 
 
-def test_a_check_fails_on_a_connection_to_an_undeclared_pin(env, resources, instance):
+def test_a_failing_check_blocks_the_job_record_and_the_job_is_failed(env, resources, instance):
+    from dagster import DagsterEventType, build_run_status_sensor_context
+
+    from wessley_dagster.sensors import ingest_failure_sensor
+
     project = unique("proj")
     key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "odd-pin")
     netlist = uploads_dir(env) / project / "odd-pin" / "netlist.json"
     netlist.write_text(netlist.read_text().replace('"pin": "87"', '"pin": "88"'))
     add_partitions(instance, key)
-    result = run(key, resources, instance)
+    result = run(key, resources, instance, raise_on_error=False)
     checks = check_results(result)
     assert checks["connections_resolve"] is False
     assert all(passed for name, passed in checks.items() if name != "connections_resolve")
     evaluation = next(e for e in result.get_asset_check_evaluations() if e.check_name == "connections_resolve")
     assert evaluation.metadata["undeclared_pins"].value == ["net 'FUEL_PUMP_PWR': K3 has no pin '88'"]
+    assert not result.success and not result.asset_materializations_for_node("job_record")
+    assert resources["metadata"].store.job(project, "odd-pin")["status"] != "succeeded"
+
+    failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
+    context = build_run_status_sensor_context(
+        sensor_name="ingest_failure_sensor", dagster_event=failure, dagster_instance=instance,
+        dagster_run=result.dagster_run, resources={"metadata": resources["metadata"]},
+    ).for_run_failure()  # fmt: skip
+    ingest_failure_sensor(context)
+    job = resources["metadata"].store.job(project, "odd-pin")
+    assert job["status"] == "failed" and "connections_resolve" in job["error"]
 
 
 @pytest.mark.parametrize("down", ["graph"])
