@@ -1,15 +1,16 @@
 """Chunks of text, components, nets and pages, and their embeddings (cached by model and text)."""
 
-from dagster import AssetExecutionContext, Failure, asset
+from dagster import AssetExecutionContext, asset
 from pydantic import BaseModel
 
 from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, job_ids
 from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk, build_chunks
-from wessley_dagster.domain.embedders import EmbeddingError, embed_cached
+from wessley_dagster.domain.embedders import embed_cached
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.retries import retry_only_transient
 
 
 class Embeddings(BaseModel):
@@ -59,11 +60,9 @@ def embeddings(
     """One vector per chunk; an unchanged chunk text is never embedded twice for the same model
     and size. A provider's usage (requests, tokens) is recorded per partition."""
     embedder = embeddings_model.embedder()
-    try:
+    # A refused key or request fails at once; rate limits and outages are retried by the step too.
+    with retry_only_transient("embeddings"):
         vectors, fresh = embed_cached(embedder, [c.text for c in chunks], metadata.store)
-    except EmbeddingError as exc:
-        # A refused key or request fails at once; rate limits and outages are retried by the step too.
-        raise Failure(description=str(exc), allow_retries=exc.retryable) from exc
     metadata.store.set_stage(*job_ids(context), "embeddings", 60)
     context.add_output_metadata(
         {

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.domain.exports import ExportFile
 from wessley_dagster.resources.storage import StorageResource
+from wessley_dagster.retries import retry_only_transient
 
 EXPORTS = "exports"
 
@@ -23,6 +24,10 @@ class ArtifactsIOManager(ConfigurableIOManager):
     storage: ResourceDependency[StorageResource]
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
+        with retry_only_transient(f"storing {context.asset_key.path[-1]}"):
+            self._store(context, obj)
+
+    def _store(self, context: OutputContext, obj: Any) -> None:
         store = self.storage.object_store()
         prefix = job_prefix(context.partition_key)
         name = context.asset_key.path[-1]

@@ -9,6 +9,7 @@ from dagster import ConfigurableIOManager, InputContext, OutputContext, Resource
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.domain.graph_model import GraphPayload
 from wessley_dagster.resources.graph import GraphResource
+from wessley_dagster.retries import is_transient, retry_only_transient
 from wessley_dagster.stores.graph import GraphStore
 
 
@@ -40,7 +41,13 @@ class GraphIOManager(ConfigurableIOManager):
     graph: ResourceDependency[GraphResource]
 
     def handle_output(self, context: OutputContext, obj: GraphPayload) -> None:
-        load_id = self.graph.store.load(obj)
+        with retry_only_transient("schematic_graph"):
+            try:
+                load_id = self.graph.store.load(obj)
+            except Exception as exc:
+                if is_transient(exc):  # the next try connects anew, restarting our embedded server if it died
+                    self.graph.reset()
+                raise
         context.add_output_metadata({"load_id": load_id, **{f"graph/{k}": v for k, v in sorted(obj.counts().items())}})
 
     def load_input(self, context: InputContext) -> GraphView:

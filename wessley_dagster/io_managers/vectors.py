@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.resources.vectors import VectorResource
+from wessley_dagster.retries import retry_only_transient
 from wessley_dagster.stores.vectors import VectorPoint, VectorStore
 
 
@@ -34,9 +35,10 @@ class VectorIOManager(ConfigurableIOManager):
 
     def handle_output(self, context: OutputContext, obj: VectorBatch) -> None:
         store = self.vectors.store
-        store.ensure_collection(obj.dimension)
         load_id = uuid.uuid4().hex
-        store.replace_job(obj.project_id, obj.job_id, obj.points, load_id)
+        with retry_only_transient("vector_index"):
+            store.ensure_collection(obj.dimension)
+            store.replace_job(obj.project_id, obj.job_id, obj.points, load_id)
         context.add_output_metadata(
             {
                 "backend": self.vectors.backend,

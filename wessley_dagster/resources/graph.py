@@ -51,9 +51,15 @@ class GraphResource(ConfigurableResource):
             raise
         return store
 
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
+    def reset(self) -> None:
+        """Drop the connection after a transient failure: the next use opens a new driver and, for
+        the embedded server, starts it again if it is down."""
         if self._store is not None:
             self._store.driver.close()
+            self._store = None
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        self.reset()
 
     @property
     def store(self) -> GraphStore:

@@ -147,29 +147,32 @@ class FallbackStore:
         self.name = "+".join(b.name for b in backends)
 
     def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
-        errors = []
+        errors, last = [], None
         for backend in self.backends:
             try:
                 return backend.put(key, data, content_type)
             except Exception as exc:  # the next backend is the fallback; all failing raises below
                 log.warning("storage backend %s refused %s: %s", backend.name, key, exc)
                 errors.append(f"{backend.name}: {exc}")
-        raise RuntimeError(f"no storage backend accepted {key}: " + "; ".join(errors))
+                last = exc
+        # Chained to the last cause, so that a retry policy can tell a network error from a full disk.
+        raise RuntimeError(f"no storage backend accepted {key}: " + "; ".join(errors)) from last
 
     def get(self, key: str) -> bytes | None:
         """The object from the first backend that has it; a backend that is down is only
         tolerated when a later one has the object (it may have been the fallback on write)."""
-        errors = []
+        errors, last = [], None
         for backend in self.backends:
             try:
                 data = backend.get(key)
             except Exception as exc:  # reported below unless a later backend has the object
                 errors.append(f"{backend.name}: {exc}")
+                last = exc
                 continue
             if data is not None:
                 return data
         if errors:
-            raise RuntimeError(f"could not read {key}: " + "; ".join(errors))
+            raise RuntimeError(f"could not read {key}: " + "; ".join(errors)) from last
         return None
 
     def delete(self, key: str) -> None:
