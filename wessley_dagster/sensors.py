@@ -140,14 +140,18 @@ def upload_sensor(
     )
 
 
-@run_failure_sensor(monitored_jobs=[ingest_job], default_status=DefaultSensorStatus.RUNNING)
+# Every job of the code location: "Materialize" in the UI and backfills run as __ASSET_JOB, not as
+# ingest_job, and their failures must reach the job row too.
+@run_failure_sensor(default_status=DefaultSensorStatus.RUNNING)
 def ingest_failure_sensor(context: RunFailureSensorContext, metadata: MetadataResource) -> None:
-    """Marks the failed run's job `failed` with the error, so the product's job page shows it."""
+    """Marks the failed run's job `failed` with the failing steps' causes and the steps that had
+    completed, so the job page shows what failed and which stores the run had already written."""
     key = context.dagster_run.tags.get("dagster/partition")
-    if not key:
+    if not key or not context.instance.has_dynamic_partition(ingestion_partitions.name, key):
         return
     project_id, job_id = split_partition_key(key)
-    steps = context.instance.all_logs(context.dagster_run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+    run_id = context.dagster_run.run_id
+    steps = context.instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)
     errors = [
         f"{e.step_key}: {e.dagster_event.step_failure_data.user_failure_data.description}"
         if e.dagster_event.step_failure_data.user_failure_data
@@ -155,4 +159,7 @@ def ingest_failure_sensor(context: RunFailureSensorContext, metadata: MetadataRe
         for e in steps
         if e.dagster_event is not None
     ]
-    metadata.store.fail_job(project_id, job_id, "; ".join(errors) or context.failure_event.message or "run failed")
+    done = [e.step_key for e in context.instance.all_logs(run_id, of_type=DagsterEventType.STEP_SUCCESS)]
+    cause = "; ".join(errors) or context.failure_event.message or "run failed"
+    completed = f" (completed before it: {', '.join(done)})" if done else " (no step had completed)"
+    metadata.store.fail_job(project_id, job_id, cause + completed)

@@ -215,6 +215,9 @@ def test_a_failing_check_blocks_the_job_record_and_the_job_is_failed(env, resour
     ingest_failure_sensor(context)
     job = resources["metadata"].store.job(project, "odd-pin")
     assert job["status"] == "failed" and "connections_resolve" in job["error"]
+    # The run was a plain materialize(), not ingest_job: the sensor watches every job's failures,
+    # and says which stores had already been written.
+    assert "completed before it: " in job["error"] and "vector_index" in job["error"].split("completed before it: ")[1]
 
 
 @pytest.mark.parametrize("down", ["graph"])
