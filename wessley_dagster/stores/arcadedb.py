@@ -58,6 +58,9 @@ class ArcadeDBServer:
         if not secret.exists():
             self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             _private_file(secret, secrets.token_urlsafe(24))
+            # A folder from before per-home passwords keeps its root user (and old password) in
+            # ArcadeDB's users file; without it the server creates root with the new password.
+            (self.root / "config" / "server-users.jsonl").unlink(missing_ok=True)
         return secret.read_text().strip()
 
     @property

@@ -81,14 +81,18 @@ class VectorQuery(BaseModel):
     focus: list[Focus] = Field(default_factory=list)
 
     def scopes(self) -> list[tuple[list[str] | None, list[str] | None]]:
-        """(chunk types, kinds) of the main scope and of each focus, the focus within the main."""
+        """(chunk types, kinds) of the main scope and of each focus, the focus within the main:
+        a focus on a chunk type the query does not search is dropped, never widened."""
         main = (self.chunk_types, [self.kind] if self.kind else None)
-        narrowed = [
-            (f.chunk_types if not self.chunk_types or not f.chunk_types else
-             [t for t in f.chunk_types if t in self.chunk_types] or None, f.kinds or main[1])
-            for f in self.focus
-        ]  # fmt: skip
-        return [main, *narrowed]
+        scopes = [main]
+        for focus in self.focus:
+            types = focus.chunk_types
+            if self.chunk_types and types:
+                types = [t for t in types if t in self.chunk_types]
+                if not types:
+                    continue
+            scopes.append((types or self.chunk_types, focus.kinds or main[1]))
+        return scopes
 
 
 def scope_filter(

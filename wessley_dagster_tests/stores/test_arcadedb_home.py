@@ -44,3 +44,18 @@ def test_two_homes_each_get_their_own_server(arcadedb, tmp_path):
             driver.verify_connectivity()  # one home's password opens nothing in another
     finally:
         second.stop()
+
+
+def test_a_home_restarts_its_server_and_one_from_before_per_home_passwords_too(tmp_path):
+    server = ArcadeDBServer(tmp_path / "home" / "arcadedb", free_port(), free_port())
+    try:
+        server.ensure_running()
+        server.stop()
+        server.ensure_running()  # the same password again
+        server.stop()
+        (server.root / "server.secret").unlink()  # as a folder made before passwords were per home
+        server.ensure_running()  # a new password, and the server accepts it
+        with GraphDatabase.driver(server.uri, auth=(USER, server.password)) as driver:
+            driver.verify_connectivity()
+    finally:
+        server.stop()

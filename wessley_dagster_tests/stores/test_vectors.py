@@ -164,3 +164,12 @@ def test_hybrid_scores_read_zero_to_one_and_thresholds_mean_the_same(parts_store
     assert all(0 < h.score <= 1.0 + 1e-6 for h in hits)
     kept = semantic_search(parts_store, WordEmbedder(), "mine", "relay fuel pump", limit=5, score_threshold=0.9)
     assert kept and len(kept) < len(hits) and all(h.score >= 0.9 for h in kept)
+
+
+def test_a_focus_never_widens_the_chunk_types_asked_for(parts_store):
+    hits = semantic_search(parts_store, WordEmbedder(), "mine", "which relay is on the CAN line", chunk_types=["net"])
+    assert hits and {h.payload["chunk_type"] for h in hits} == {"net"}  # the relay focus is dropped, not widened
+    query = VectorQuery(
+        project_ids=["p"], chunk_types=["text"], focus=[Focus(kinds=["relay"], chunk_types=["component"])]
+    )
+    assert query.scopes() == [(["text"], None)]
