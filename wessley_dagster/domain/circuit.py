@@ -142,33 +142,33 @@ class Circuit:
         a, b = sorted(nets, key=lambda n: ("ground", "power", "bus", "signal").index(self.roles[n].kind))
         ra, rb = self.roles[a], self.roles[b]
         pair = (ra.kind, rb.kind)
-        name_b = self.net_words(b, component_id)
+        name_a, name_b = self.net_words(a, component_id), self.net_words(b, component_id)
         if kind in ("resistor", "resistor array"):
             led = self._other_part_of_kind((a, b), component_id, "led")
             if led:
                 return f"current-limiting resistor for LED {led}"
             if pair == ("power", "signal") or pair == ("power", "bus"):
-                return f"pull-up resistor on {name_b} to {self.net_words(a, component_id)}"
+                return f"pull-up resistor on {name_b} to {name_a}"
             if pair in (("ground", "signal"), ("ground", "bus")):
                 return f"pull-down resistor on {name_b} to ground"
             if pair == ("bus", "bus"):
-                return f"termination resistor across {self.net_words(a, component_id)} and {name_b}"
-            return f"series resistor between {self.net_words(a, component_id)} and {name_b}"
+                return f"termination resistor across {name_a} and {name_b}"
+            return f"series resistor between {name_a} and {name_b}"
         if "capacitor" in kind:
             if pair == ("ground", "power"):
-                return f"decoupling bypass capacitor on the {self.net_words(b)} supply"
+                return f"decoupling bypass capacitor on the {name_b} supply"
             if ra.kind == "ground":
                 return f"filter capacitor from {name_b} to ground"
-            return f"coupling capacitor between {self.net_words(a, component_id)} and {name_b}"
+            return f"coupling capacitor between {name_a} and {name_b}"
         if "diode" in kind or kind == "bridge rectifier":
             if ra.is_rail and not rb.is_rail:
                 return f"protection clamp diode on {name_b}"
             if pair == ("power", "power"):
-                return f"reverse polarity protection between {self.net_words(a, component_id)} and {name_b}"
-            return f"diode between {self.net_words(a, component_id)} and {name_b}"
+                return f"reverse polarity protection between {name_a} and {name_b}"
+            return f"diode between {name_a} and {name_b}"
         if kind in ("ferrite bead", "inductor", "fuse"):
             verb = "protects" if kind == "fuse" else "filters"
-            return f"{verb} the path between {self.net_words(a, component_id)} and {name_b}"
+            return f"{verb} the path between {name_a} and {name_b}"
         if kind == "led":
             return f"indicator LED on {name_b}"
         return None
