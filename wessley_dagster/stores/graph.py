@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import ConstraintError, Neo4jError, ServiceUnavailable
 
 from wessley_dagster.domain.graph_model import ALL_LABELS, JOB_LABELS, VEHICLE, GraphPayload, node_key
 
@@ -61,6 +61,19 @@ class GraphStore:
         with self.driver.session(database=self.database) as session:
             return session.execute_write(work)
 
+    def _merge_shared(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        """A MERGE of a node that concurrent loads share (the project's Vehicle). Neo4j serialises
+        such MERGEs; ArcadeDB lets both create it and the uniqueness constraint rejects one. Its
+        retry finds the node committed and merges onto it."""
+        tries = 3
+        while True:
+            try:
+                return self._write(query, **params)
+            except ConstraintError:
+                tries -= 1
+                if not tries:
+                    raise
+
     def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
             return [record.data() for record in tx.run(query, params)]
@@ -100,8 +113,9 @@ class GraphStore:
             # with its relationship to it: one statement, one key lookup fewer per node.
             parent = f"MATCH (p:{link.label} {{key: row.parent}}) " if link else ""
             attach = f" {verb} (n)<-[r:{link.type}]-(p) SET r.load_id = $load_id" if link else ""
+            write = self._merge_shared if label == VEHICLE else self._write
             for batch in _batches(rows, batch_size):
-                self._write(
+                write(
                     f"UNWIND $rows AS row {parent}{verb} (n:{label} {{key: row.key}}) "
                     f"SET n = row.props, n.key = row.key, n.load_id = $load_id{attach}",
                     rows=batch,
