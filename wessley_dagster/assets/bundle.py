@@ -7,6 +7,7 @@ from wessley_dagster.domain.bundle import Bundle, BundleError, read_bundle
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
+from wessley_dagster.retries import retry_only_transient
 
 
 @asset(
@@ -20,19 +21,21 @@ def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: M
     """The upload `<project>/<job>/` validated into typed models; bad input fails with file, place and problem."""
     project_id, job_id = job_ids(context)
     store = uploads.object_store()
-    try:
-        result = read_bundle(
-            lambda name: store.get(f"{project_id}/{job_id}/{name}"),
-            expected_key=context.partition_key,
-            limits=uploads.limits(),
-        )
-    except BundleError as exc:
-        # Not retried: the same bytes fail the same way. Nothing downstream runs or writes.
-        raise Failure(
-            description=f"invalid bundle {context.partition_key}: {exc}",
-            metadata={"file": exc.file, "where": exc.where, "problem": exc.problem},
-            allow_retries=False,
-        ) from exc
+    # The uploads store down is retried; a bad bundle or a symlink in the upload is not.
+    with retry_only_transient("bundle"):
+        try:
+            result = read_bundle(
+                lambda name: store.get(f"{project_id}/{job_id}/{name}"),
+                expected_key=context.partition_key,
+                limits=uploads.limits(),
+            )
+        except BundleError as exc:
+            # The same bytes fail the same way. Nothing downstream runs or writes.
+            raise Failure(
+                description=f"invalid bundle {context.partition_key}: {exc}",
+                metadata={"file": exc.file, "where": exc.where, "problem": exc.problem},
+                allow_retries=False,
+            ) from exc
     metadata.store.register_job(result.manifest, status="running", stage="bundle")
     metadata.store.set_stage(project_id, job_id, "bundle", 10, run_id=context.run_id)
     context.add_output_metadata(

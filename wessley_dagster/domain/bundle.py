@@ -286,7 +286,12 @@ def validate_model(file: str, model: type[BaseModel], data: Any, prefix: tuple[A
         raise BundleError(file, _json_path(prefix + loc), msg) from exc
 
 
-def _read_spans(raw: bytes, limits: BundleLimits) -> list[TextSpan]:
+def _beyond(page: int, page_count: int) -> str | None:
+    """A page the manifest says the document does not have (page_count 0: not stated)."""
+    return f"page {page} is beyond the manifest's page_count {page_count}" if 0 < page_count < page else None
+
+
+def _read_spans(raw: bytes, limits: BundleLimits, page_count: int) -> list[TextSpan]:
     spans: list[TextSpan] = []
     seen: dict[str, int] = {}
     for lineno, line in enumerate(_decode(TEXT_SPANS, raw, limits).split("\n"), start=1):
@@ -302,6 +307,9 @@ def _read_spans(raw: bytes, limits: BundleLimits) -> list[TextSpan]:
         except ValidationError as exc:
             loc, msg = _first_error(exc)
             raise BundleError(TEXT_SPANS, f"line {lineno} {_json_path(loc)}", msg) from exc
+        problem = _beyond(span.page, page_count)
+        if problem:
+            raise BundleError(TEXT_SPANS, f"line {lineno} $.page", problem)
         if span.id in seen:
             raise BundleError(
                 TEXT_SPANS,
@@ -362,12 +370,16 @@ def read_bundle(
             "$.project_id/$.job_id",
             f"names {manifest.partition_key!r} but the bundle is {expected_key!r}",
         )
-    spans = _read_spans(raw[TEXT_SPANS], limits)
+    spans = _read_spans(raw[TEXT_SPANS], limits, manifest.page_count)
 
     comp_data = _parse_json(COMPONENTS, raw[COMPONENTS], limits)
     if not isinstance(comp_data, list):
         raise BundleError(COMPONENTS, "$", "must be a JSON list of components")
     components = [validate_model(COMPONENTS, Component, item, (i,)) for i, item in enumerate(comp_data)]
+    for i, comp in enumerate(components):
+        problem = _beyond(comp.page, manifest.page_count)
+        if problem:
+            raise BundleError(COMPONENTS, f"$[{i}].page", problem)
     _check_unique(COMPONENTS, (c.id for c in components), "$[{}].id", "component id")
     for i, comp in enumerate(components):
         _check_unique(COMPONENTS, (p.name for p in comp.pins), f"$[{i}].pins[{{}}].name", "pin name")

@@ -76,6 +76,8 @@ class LocalFolderStore:
 
     def get(self, key: str) -> bytes | None:
         path = self._path(key)
+        if (self.root / key).is_symlink():
+            raise ValueError(f"object key {key!r} is a symlink, not an object")
         return path.read_bytes() if path.is_file() else None
 
     def delete(self, key: str) -> None:
@@ -86,8 +88,12 @@ class LocalFolderStore:
         if not base.exists():
             return []
         paths: Iterator[Path] = base.rglob("*") if base.is_dir() else iter([base])
+        root = self.root.resolve()
         out = []
         for path in paths:
+            # A symlink is never an object: in an upload folder it could point anywhere on the host.
+            if path.is_symlink() or not path.resolve().is_relative_to(root):
+                continue
             if path.is_file() and not path.name.endswith(".tmp"):
                 stat = path.stat()
                 modified = datetime.fromtimestamp(stat.st_mtime, UTC)

@@ -201,3 +201,13 @@ def test_tab_and_newline_are_text_and_limits_are_configurable():
         read_bundle(big.get, limits=BundleLimits(max_text_chars=100))
     with pytest.raises(BundleError, match=r"text_spans.ndjson: file: .* bytes, over the limit of 1,000"):
         read_bundle(files_of(SPEEDUINO).get, limits=BundleLimits(max_file_bytes=1000))
+
+
+def test_a_manifest_that_lies_about_its_pages_is_refused():
+    with pytest.raises(BundleError) as err:
+        read(json_change("manifest.json", lambda d: d.update(page_count=1)))
+    assert (err.value.file, err.value.problem) == ("text_spans.ndjson", "page 2 is beyond the manifest's page_count 1")
+    spans_ok = with_change("text_spans.ndjson", lambda raw: raw.replace(b'"page": 2', b'"page": 1'))
+    spans_ok["manifest.json"] = json_change("manifest.json", lambda d: d.update(page_count=1))["manifest.json"]
+    with pytest.raises(BundleError, match=r"components.json: \$\[\d+\].page: page 2 is beyond"):
+        read(spans_ok)

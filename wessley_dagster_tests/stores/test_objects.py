@@ -55,3 +55,16 @@ def test_fallback_with_every_backend_down_fails_loudly():
     )  # fmt: skip
     with pytest.raises(RuntimeError, match=r"no storage backend accepted p/j/a.json: s3: "):
         FallbackStore([S3Store(dead, "bucket")]).put("p/j/a.json", b"{}", "application/json")
+
+
+def test_a_symlink_in_a_local_folder_is_never_an_object(tmp_path):
+    secret = tmp_path / "outside.txt"
+    secret.write_text("host file")
+    root = tmp_path / "uploads"
+    (root / "p" / "j").mkdir(parents=True)
+    (root / "p" / "j" / "components.json").symlink_to(secret)
+    (root / "p" / "j" / "netlist.json").write_text("{}")
+    store = LocalFolderStore(root)
+    assert [o.key for o in store.list("p/")] == ["p/j/netlist.json"]
+    with pytest.raises(ValueError, match=r"escapes|symlink"):
+        store.get("p/j/components.json")
