@@ -1,5 +1,6 @@
-"""Fault: the graph server is killed in the middle of a load. The step fails clearly after its
-retries; once the server is back, re-running the partition gives exactly the full graph."""
+"""Fault: the graph server is killed in the middle of a first load, then of a re-load of a changed
+bundle. Each time the step fails clearly after its retries; once the server is back, re-running
+the partition gives exactly the bundle's graph, with nothing stale from the interrupted load."""
 
 import threading
 import time
@@ -40,21 +41,24 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
         def materialize_partition():
             return materialize(ASSETS, partition_key=key, resources=resources, instance=instance, raise_on_error=False)
 
-        outcome = {}
-        runner = threading.Thread(target=lambda: outcome.setdefault("result", materialize_partition()))
-        runner.start()
-        with GraphDatabase.driver(server.uri, auth=server.auth) as driver:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                records, _, _ = driver.execute_query(
-                    "MATCH (c:Component {project_id: $p}) RETURN count(c) AS c", p=project
-                )
-                if records[0]["c"] > 0:
-                    break
-                time.sleep(0.05)
-        server.kill()  # mid-load: components are in, pins and relationships are not
-        runner.join(180)
-        result = outcome["result"]
+        def kill_mid_load(condition: str, **params):
+            """Materialize in the background and kill the server once `condition` counts nodes."""
+            outcome = {}
+            runner = threading.Thread(target=lambda: outcome.setdefault("result", materialize_partition()))
+            runner.start()
+            with GraphDatabase.driver(server.uri, auth=server.auth) as driver:
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    records, _, _ = driver.execute_query(condition, p=project, **params)
+                    if records[0]["c"] > 0:
+                        break
+                    time.sleep(0.05)
+            server.kill()
+            runner.join(180)
+            return outcome["result"]
+
+        # Mid first load: components are in, pins and relationships are not.
+        result = kill_mid_load("MATCH (c:Component {project_id: $p}) RETURN count(c) AS c")
         assert not result.success
         graph_events = [e for e in result.all_events if e.step_key == "schematic_graph"]
         assert sum(e.event_type_value == "STEP_UP_FOR_RETRY" for e in graph_events) == 3
@@ -75,5 +79,30 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
             first = resources["graph"].store.dump(project, job)
             assert materialize_partition().success
             assert resources["graph"].store.dump(project, job) == first
+            (old_load,) = {r["l"] for r in resources["graph"].store.read(
+                "MATCH (c:Component {project_id: $p}) RETURN DISTINCT c.load_id AS l", p=project)}  # fmt: skip
+
+        # Mid re-load of a changed bundle (a sixth of the parts gone): killed once the new load has
+        # rewritten some components, before the stale ones are removed.
+        smaller = make_bundle(project, job, components=2500, pins_per=8)
+        for name, data, _ in bundle_files(smaller):
+            (folder / name).write_bytes(data)
+        resources["graph"].reset()
+        result = kill_mid_load(
+            "MATCH (c:Component {project_id: $p}) WHERE c.load_id <> $old RETURN count(c) AS c", old=old_load
+        )
+        assert not result.success
+        server.start()
+        resources["graph"].reset()
+        assert materialize_partition().success
+        expected = bundle_to_graph(smaller).counts()
+        expected.pop("Vehicle")
+        with resources["graph"].store.driver:
+            counts = resources["graph"].store.counts(project, job)
+            assert {k: counts.get(k, 0) for k in expected} == expected
+            loads = resources["graph"].store.read(
+                "MATCH (n {project_id: $p, job_id: $j}) RETURN count(DISTINCT n.load_id) AS c", p=project, j=job
+            )
+            assert loads == [{"c": 1}]  # every node is from the one load that completed: nothing stale
     finally:
         server.stop()
