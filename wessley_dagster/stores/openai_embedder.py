@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -175,17 +176,16 @@ class OpenAIEmbedder:
         its pieces are back. On a failure, what already came back is yielded before the error."""
         requests = pack(texts)
         pieces: dict[int, list[tuple[Vector, int]]] = {}
-        expected = {owner: 0 for request in requests for owner in request.owners}
-        for request in requests:
-            for owner in request.owners:
-                expected[owner] += 1
+        expected = Counter(owner for request in requests for owner in request.owners)
+        error: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self.max_in_flight) as pool:
             pending: dict[Future[list[Vector]], _Request] = {pool.submit(self._create, r): r for r in requests}
-            error: BaseException | None = None
             while pending:
                 done, _ = wait(pending, return_when=FIRST_EXCEPTION)
                 for future in done:
                     request = pending.pop(future)
+                    if future.cancelled():
+                        continue
                     if future.exception() is not None:
                         error = error or future.exception()
                         continue
@@ -193,15 +193,11 @@ class OpenAIEmbedder:
                     if complete:
                         yield [owner for owner, _ in complete], [vector for _, vector in complete]
                 if error is not None:
+                    # Nothing more is sent; requests already in flight still land and are kept.
                     for future in pending:
                         future.cancel()
-                    wait(pending)  # let in-flight requests finish, then keep what they brought
-                    for future, request in pending.items():
-                        if not future.cancelled() and future.exception() is None:
-                            complete = _collect(request, future.result(), pieces, expected)
-                            if complete:
-                                yield [owner for owner, _ in complete], [vector for _, vector in complete]
-                    raise error
+        if error is not None:
+            raise error
 
     def embed(self, texts: Sequence[str]) -> list[Vector]:
         vectors: list[Vector | None] = [None] * len(texts)

@@ -18,7 +18,6 @@ from wessley_dagster.stores.vectors import (
     StoredPoint,
     VectorPoint,
     VectorQuery,
-    fused_scale,
     incompatible,
     scope_filter,
     stored_point,
@@ -129,14 +128,12 @@ class EdgeVectorStore:
             return []
         filters = [scope_filter(qe, request.project_ids, chunk_types=types, kinds=kinds, exclude=exclude)
                    for types, kinds in request.scopes()]  # fmt: skip
-        scale, threshold = 1.0, request.score_threshold
         if len(sides) == 1 and len(filters) == 1:
             query, prefetches = sides[0], None
         else:
             query = qe.Fusion.Rrf(k=RRF_K) if request.fusion == "rrf" else qe.Fusion.Dbsf()
             prefetches = [qe.Prefetch(limit=request.prefetch, query=side, filter=f) for f in filters for side in sides]
-            scale = fused_scale(request.fusion, len(prefetches))
-            threshold = threshold * scale if threshold is not None else None
+        scale, threshold = request.fused_scale(len(prefetches or ()))
         points = self._shard.query(
             qe.QueryRequest(
                 limit=request.limit, query=query, prefetches=prefetches, filter=filters[0], with_payload=True,

@@ -15,7 +15,6 @@ from wessley_dagster.stores.vectors import (
     StoredPoint,
     VectorPoint,
     VectorQuery,
-    fused_scale,
     incompatible,
     scope_filter,
     stored_point,
@@ -101,7 +100,6 @@ class QdrantServerVectorStore:
             return []
         filters = [scope_filter(m, request.project_ids, chunk_types=types, kinds=kinds, exclude=exclude)
                    for types, kinds in request.scopes()]  # fmt: skip
-        scale, threshold = 1.0, request.score_threshold
         if len(sides) == 1 and len(filters) == 1:
             (query, using), prefetch = sides[0], None
         else:
@@ -110,8 +108,7 @@ class QdrantServerVectorStore:
             prefetch = [
                 m.Prefetch(query=q, using=u, filter=f, limit=request.prefetch) for f in filters for q, u in sides
             ]
-            scale = fused_scale(request.fusion, len(prefetch))
-            threshold = threshold * scale if threshold is not None else None
+        scale, threshold = request.fused_scale(len(prefetch or ()))
         response = self.client.query_points(
             self.collection, query=query, using=using, prefetch=prefetch, query_filter=filters[0],
             limit=request.limit, score_threshold=threshold, with_payload=True,

@@ -26,13 +26,6 @@ Fusion = Literal["rrf", "dbsf"]
 RRF_K = 60  # the classic constant; Edge and qdrant-client are both given it explicitly
 
 
-def fused_scale(fusion: Fusion, prefetches: int) -> float:
-    """The best fused score a point can get (first in every prefetch for RRF, 1 in each for DBSF).
-    Fused scores are divided by it, so that a hybrid score reads 0..1 and a `score_threshold`
-    means the same whatever the number of prefetches."""
-    return prefetches / RRF_K if fusion == "rrf" else float(prefetches)
-
-
 def point_id(project_id: str, job_id: str, chunk_id: str) -> str:
     return str(uuid.uuid5(POINT_NAMESPACE, f"{project_id}\x1f{job_id}\x1f{chunk_id}"))
 
@@ -79,6 +72,17 @@ class VectorQuery(BaseModel):
     fusion: Fusion = "rrf"
     prefetch: int = Field(default=40, ge=1)  # candidates per side before fusion
     focus: list[Focus] = Field(default_factory=list)
+
+    def fused_scale(self, prefetches: int) -> tuple[float, float | None]:
+        """(scale, threshold) for a query of `prefetches` fused prefetches (0: a plain query).
+
+        A fused score is divided by the best one a point can get (first in every prefetch for
+        RRF, 1 in each for DBSF), so that a hybrid score reads 0..1 and `score_threshold` means
+        the same whatever the number of prefetches; the threshold sent is scaled up to match."""
+        if not prefetches:
+            return 1.0, self.score_threshold
+        scale = prefetches / RRF_K if self.fusion == "rrf" else float(prefetches)
+        return scale, self.score_threshold * scale if self.score_threshold is not None else None
 
     def scopes(self) -> list[tuple[list[str] | None, list[str] | None]]:
         """(chunk types, kinds) of the main scope and of each focus, the focus within the main:
