@@ -21,6 +21,14 @@ from wessley_dagster_tests.synthetic import make_bundle
 ASSETS = [bundle.bundle, extraction.text_spans, extraction.components, extraction.netlist, indexes.schematic_graph]
 
 
+def assert_graph_holds(store, bundle) -> None:
+    """The job's graph has exactly the bundle's count of every label and relationship type."""
+    expected = bundle_to_graph(bundle).counts()
+    expected.pop("Vehicle")  # shared by the project's jobs
+    counts = store.counts(bundle.manifest.project_id, bundle.manifest.job_id)
+    assert {k: counts.get(k, 0) for k in expected} == expected
+
+
 def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, tmp_path, monkeypatch):
     server = Neo4jServer(tmp_path / "neo4j").start()
     try:
@@ -71,11 +79,8 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
 
         server.start()  # same data folder: whatever the killed load left is still there
         assert materialize_partition().success
-        expected = bundle_to_graph(big).counts()
-        expected.pop("Vehicle")
         with resources["graph"].store.driver:
-            counts = resources["graph"].store.counts(project, job)
-            assert {k: counts.get(k, 0) for k in expected} == expected
+            assert_graph_holds(resources["graph"].store, big)
             first = resources["graph"].store.dump(project, job)
             assert materialize_partition().success
             assert resources["graph"].store.dump(project, job) == first
@@ -95,11 +100,8 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
         server.start()
         resources["graph"].reset()
         assert materialize_partition().success
-        expected = bundle_to_graph(smaller).counts()
-        expected.pop("Vehicle")
         with resources["graph"].store.driver:
-            counts = resources["graph"].store.counts(project, job)
-            assert {k: counts.get(k, 0) for k in expected} == expected
+            assert_graph_holds(resources["graph"].store, smaller)
             loads = resources["graph"].store.read(
                 "MATCH (n {project_id: $p, job_id: $j}) RETURN count(DISTINCT n.load_id) AS c", p=project, j=job
             )

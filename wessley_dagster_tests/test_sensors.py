@@ -88,12 +88,18 @@ def write_upload(env, project: str, job: str, manifest: dict | bytes) -> None:
     (folder / "manifest.json").write_bytes(manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode())
 
 
+def ingest_first_upload(env, resources, instance, project: str, job: str):
+    """A sound upload the sensor has handled: its project exists and belongs to the sample's user."""
+    stage_bundle(SYNTHETIC, uploads_dir(env), project, job)
+    result = evaluate(instance, resources)
+    apply(instance, result)
+    return result
+
+
 def test_uploads_that_lie_about_their_folder_or_owner_write_nothing(env, resources, instance):
     meta = resources["metadata"].store
     victim = unique("victim")
-    stage_bundle(SYNTHETIC, uploads_dir(env), victim, "real")
-    first = evaluate(instance, resources)
-    apply(instance, first)
+    first = ingest_first_upload(env, resources, instance, victim, "real")
     before = meta._rows("select * from projects where project_id = :p", {"p": victim})
     manifest = json.loads((SYNTHETIC / "manifest.json").read_text())
 
@@ -114,9 +120,7 @@ def test_uploads_that_lie_about_their_folder_or_owner_write_nothing(env, resourc
 def test_a_refused_upload_in_its_owners_project_gets_a_failed_row(env, resources, instance):
     meta = resources["metadata"].store
     project = unique("proj")
-    stage_bundle(SYNTHETIC, uploads_dir(env), project, "first")
-    first = evaluate(instance, resources)
-    apply(instance, first)
+    first = ingest_first_upload(env, resources, instance, project, "first")
     manifest = json.loads((SYNTHETIC / "manifest.json").read_text())
     write_upload(env, project, "second", {**manifest, "project_id": project, "job_id": "another-name"})
     assert evaluate(instance, resources, cursor=first.cursor).run_requests == []
