@@ -9,7 +9,7 @@ DEV_PORT ?= 3000
 LAUNCHER := tools/neo4j-launcher
 LAUNCHER_JAR := $(LAUNCHER)/target/neo4j-launcher-1.0.jar
 
-.PHONY: install demo test dev lint bench bench-graph bench-search java stop clean
+.PHONY: install demo test dev lint bench bench-graph bench-search java postgres stop clean
 
 install: $(VENV)/.installed
 
@@ -36,8 +36,13 @@ java:
 $(LAUNCHER_JAR): $(LAUNCHER)/pom.xml $(LAUNCHER)/src/main/java/wessley/Neo4jLauncher.java | java
 	mvn -q -B -f $(LAUNCHER)/pom.xml package
 
-test: install $(LAUNCHER_JAR)
-	$(BIN)/pytest -q -p no:cacheprovider
+# Debian's PostgreSQL 15 for the metadata tests (each test run starts its own private cluster).
+postgres:
+	@test -x /usr/lib/postgresql/15/bin/initdb || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15)
+
+test: install $(LAUNCHER_JAR) postgres
+	$(BIN)/pytest -q -rs -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check wessley_dagster wessley_dagster_tests bench tools

@@ -17,6 +17,8 @@ from dagster import (
     run_failure_sensor,
     sensor,
 )
+from dagster._core.execution.plan.objects import StepFailureData
+from dagster._utils.error import SerializableErrorInfo
 
 from wessley_dagster.domain.bundle import (
     BUNDLE_FILES,
@@ -139,6 +141,19 @@ def upload_sensor(
     )
 
 
+def _cause(failure: StepFailureData) -> str:
+    """What made the step fail: a Failure's description, else the first error in the chain that is
+    not Dagster's own wrapper (after retries Dagster reports only "Exceeded max_retries")."""
+    if failure.user_failure_data is not None and failure.user_failure_data.description:
+        return failure.user_failure_data.description
+    error: SerializableErrorInfo | None = failure.error
+    while error is not None:
+        if not error.cls_name.startswith(("Dagster", "RetryRequested")):
+            return f"{error.cls_name}: {error.message.strip()}"
+        error = error.cause or error.context
+    return failure.error.message.strip() if failure.error else "unknown error"
+
+
 # Every job of the code location: "Materialize" in the UI and backfills run as __ASSET_JOB, not as
 # ingest_job, and their failures must reach the job row too.
 @run_failure_sensor(default_status=DefaultSensorStatus.RUNNING)
@@ -151,13 +166,7 @@ def ingest_failure_sensor(context: RunFailureSensorContext, metadata: MetadataRe
     project_id, job_id = split_partition_key(key)
     run_id = context.dagster_run.run_id
     steps = context.instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)
-    errors = [
-        f"{e.step_key}: {e.dagster_event.step_failure_data.user_failure_data.description}"
-        if e.dagster_event.step_failure_data.user_failure_data
-        else f"{e.step_key}: {e.dagster_event.step_failure_data.error.message.strip()}"
-        for e in steps
-        if e.dagster_event is not None
-    ]
+    errors = [f"{e.step_key}: {_cause(e.dagster_event.step_failure_data)}" for e in steps if e.dagster_event]
     done = [e.step_key for e in context.instance.all_logs(run_id, of_type=DagsterEventType.STEP_SUCCESS)]
     cause = "; ".join(errors) or context.failure_event.message or "run failed"
     completed = f" (completed before it: {', '.join(done)})" if done else " (no step had completed)"

@@ -16,7 +16,7 @@ from dagster import DagsterInstance, instance_for_test
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources import build_resources
 from wessley_dagster.stores.arcadedb import ArcadeDBServer
-from wessley_dagster_tests.servers import Neo4jServer, free_port
+from wessley_dagster_tests.servers import Neo4jServer, PostgresServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLES = REPO / "data" / "bundles"
@@ -38,6 +38,26 @@ def neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
     server = Neo4jServer(tmp_path_factory.mktemp("neo4j")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """A fresh database on the session's PostgreSQL server; its SQLAlchemy URL."""
+    from sqlalchemy import create_engine, text
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+    engine.dispose()
+    return postgres.url.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture
@@ -94,6 +114,20 @@ def stage_bundle(source: Path, uploads: Path, project_id: str, job_id: str, **ma
 
 def uploads_dir(env: dict[str, str]) -> Path:
     return Path(env["WESSLEY_HOME"]) / "uploads"
+
+
+def record_failure(result: Any, instance: DagsterInstance, metadata: Any) -> None:
+    """What the run-failure sensor does for the failed run behind a `materialize()` result."""
+    from dagster import DagsterEventType, build_run_status_sensor_context
+
+    from wessley_dagster.sensors import ingest_failure_sensor
+
+    failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
+    context = build_run_status_sensor_context(
+        sensor_name="ingest_failure_sensor", dagster_event=failure, dagster_instance=instance,
+        dagster_run=result.dagster_run, resources={"metadata": metadata},
+    ).for_run_failure()  # fmt: skip
+    ingest_failure_sensor(context)
 
 
 def add_partitions(instance: DagsterInstance, *keys: str) -> None:

@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -85,3 +86,53 @@ class Neo4jServer:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(30)
         self.process = None
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")  # Debian's postgresql-15 (make test installs it)
+
+
+class PostgresServer:
+    """Debian's PostgreSQL 15 on a private port and data directory, for the metadata tests.
+
+    PostgreSQL refuses to run as root, so when the tests do, the cluster belongs to the
+    `postgres` account the Debian package creates and its commands run through `runuser`. The
+    data directory is outside pytest's root-only temporary folder for the same reason."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="wessley-pg-"))
+        self.data = self.root / "data"
+        self._as_root = os.geteuid() == 0
+        if self._as_root:
+            shutil.chown(self.root, "postgres", "postgres")
+
+    def _run(self, *argv: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if self._as_root else []
+        result = subprocess.run([*prefix, *argv], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{Path(argv[0]).name} failed ({result.returncode}): {result.stderr or result.stdout}")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> PostgresServer:
+        if not (PG_BIN / "initdb").exists():
+            raise RuntimeError(f"PostgreSQL tests need {PG_BIN}/initdb (apt-get install postgresql-15)")
+        if not (self.data / "PG_VERSION").exists():
+            # Trust on loopback: a throwaway cluster on a private port, gone when the tests end.
+            self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                      "--no-sync")  # fmt: skip
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w",
+                  "start")  # fmt: skip
+        return self
+
+    def kill(self) -> None:
+        """Immediate shutdown, as a crash would: connections are cut, no checkpoint."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)

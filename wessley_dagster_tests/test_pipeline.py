@@ -18,7 +18,15 @@ from wessley_dagster.io_managers.vectors import VectorView
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources import build_resources
 from wessley_dagster.search import semantic_search
-from wessley_dagster_tests.conftest import SPEEDUINO, SYNTHETIC, add_partitions, stage_bundle, unique, uploads_dir
+from wessley_dagster_tests.conftest import (
+    SPEEDUINO,
+    SYNTHETIC,
+    add_partitions,
+    record_failure,
+    stage_bundle,
+    unique,
+    uploads_dir,
+)
 
 ASSETS = [
     a
@@ -189,10 +197,6 @@ def test_bad_bundle_fails_clearly_and_writes_nothing(env, resources, instance):
 
 
 def test_a_failing_check_blocks_the_job_record_and_the_job_is_failed(env, resources, instance):
-    from dagster import DagsterEventType, build_run_status_sensor_context
-
-    from wessley_dagster.sensors import ingest_failure_sensor
-
     project = unique("proj")
     key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "odd-pin")
     netlist = uploads_dir(env) / project / "odd-pin" / "netlist.json"
@@ -207,12 +211,7 @@ def test_a_failing_check_blocks_the_job_record_and_the_job_is_failed(env, resour
     assert not result.success and not result.asset_materializations_for_node("job_record")
     assert resources["metadata"].store.job(project, "odd-pin")["status"] != "succeeded"
 
-    failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
-    context = build_run_status_sensor_context(
-        sensor_name="ingest_failure_sensor", dagster_event=failure, dagster_instance=instance,
-        dagster_run=result.dagster_run, resources={"metadata": resources["metadata"]},
-    ).for_run_failure()  # fmt: skip
-    ingest_failure_sensor(context)
+    record_failure(result, instance, resources["metadata"])
     job = resources["metadata"].store.job(project, "odd-pin")
     assert job["status"] == "failed" and "connections_resolve" in job["error"]
     # The run was a plain materialize(), not ingest_job: the sensor watches every job's failures,

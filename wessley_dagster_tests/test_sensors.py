@@ -4,13 +4,13 @@ run-failure sensor against a real failed run."""
 import json
 
 import boto3
-from dagster import DagsterEventType, build_run_status_sensor_context, build_sensor_context
 from dagster import build_resources as dagster_resources
+from dagster import build_sensor_context
 
 from wessley_dagster.resources import build_resources
 from wessley_dagster.resources.metadata import MetadataResource
-from wessley_dagster.sensors import ingest_failure_sensor, upload_sensor
-from wessley_dagster_tests.conftest import SYNTHETIC, stage_bundle, unique, uploads_dir
+from wessley_dagster.sensors import upload_sensor
+from wessley_dagster_tests.conftest import SYNTHETIC, record_failure, stage_bundle, unique, uploads_dir
 
 
 def evaluate(instance, resources, cursor=None):
@@ -183,15 +183,7 @@ def test_failed_run_marks_the_job_failed_with_the_step_error(env, resources, ins
     assert resources["metadata"].store.job(project, "doomed")["status"] == "queued"
 
     result = run(key, resources, instance, raise_on_error=False)
-    failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
-    context = build_run_status_sensor_context(
-        sensor_name="ingest_failure_sensor",
-        dagster_event=failure,
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
-        resources={"metadata": resources["metadata"]},
-    ).for_run_failure()
-    ingest_failure_sensor(context)
+    record_failure(result, instance, resources["metadata"])
     job = resources["metadata"].store.job(project, "doomed")
     assert job["status"] == "failed"
     assert (

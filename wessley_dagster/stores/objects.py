@@ -70,8 +70,13 @@ class LocalFolderStore:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)  # atomic: a reader never sees half a file
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(path)  # atomic: a reader never sees half a file
+        except OSError:
+            if tmp.exists():  # a full or failing disk leaves no partial object behind
+                tmp.unlink()
+            raise
         return StoredObject(key, path.as_uri(), self.name, len(data))
 
     def get(self, key: str) -> bytes | None:

@@ -8,9 +8,11 @@ from wessley_dagster.stores.metadata import MetadataStore
 PLAN = {"plan": "free", "monthly_ingestion_limit": 2, "storage_limit_bytes": 1000}
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = MetadataStore(f"sqlite:///{tmp_path / 'meta.db'}")
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    """One contract, two databases: the embedded SQLite file and a real PostgreSQL 15."""
+    url = f"sqlite:///{tmp_path / 'meta.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    s = MetadataStore(url)
     assert s.migrate() == ["20261124000000"]
     assert s.migrate() == []  # applied once
     return s
