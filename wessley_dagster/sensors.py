@@ -62,18 +62,29 @@ def _handled(context: SensorEvaluationContext, run_key: str) -> bool:
     return bool(runs)
 
 
-def _manifest(store: ObjectStore, folder: str, project_id: str, job_id: str) -> tuple[Manifest | None, str]:
-    """The upload's manifest if it is readable and names its own folder, else (None, why not)."""
+def _manifest(store: ObjectStore, folder: str, project_id: str, job_id: str) -> tuple[Manifest | None, str | None, str]:
+    """The upload's manifest if it is valid and names its own folder, the user it claims (when its
+    JSON reads at all, so that an invalid manifest can still be reported to its project's owner),
+    and why it is refused ("" if it is not)."""
     try:
-        manifest = Manifest.model_validate(json.loads(store.get(f"{folder}{MANIFEST}") or b""))
-    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, bad fields, a key that escapes
-        return None, f"{MANIFEST}: unreadable: {str(exc)[:500]}"
+        raw = json.loads(store.get(f"{folder}{MANIFEST}") or b"")
+    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, too deep, a key that escapes
+        return None, None, f"{MANIFEST}: unreadable: {str(exc)[:500]}"
+    claimed = raw.get("user_id") if isinstance(raw, dict) and isinstance(raw.get("user_id"), str) else None
+    try:
+        manifest = Manifest.model_validate(raw)
+    except ValueError as exc:
+        return None, claimed, f"{MANIFEST}: invalid: {str(exc)[:500]}"
     if (manifest.project_id, manifest.job_id) != (project_id, job_id):
-        return manifest, (
-            f"{MANIFEST}: names project {manifest.project_id!r}, job {manifest.job_id!r} "
-            f"but was uploaded to {project_id}/{job_id}/"
+        return (
+            manifest,
+            claimed,
+            (
+                f"{MANIFEST}: names project {manifest.project_id!r}, job {manifest.job_id!r} "
+                f"but was uploaded to {project_id}/{job_id}/"
+            ),
         )
-    return manifest, ""
+    return manifest, claimed, ""
 
 
 @sensor(job=ingest_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
@@ -108,14 +119,14 @@ def upload_sensor(
         seen_keys.add(run_key)
         if run_key in recent or _handled(context, run_key):
             continue
-        manifest, problem = _manifest(store, f"{folder_name}/", project_id, job_id)
+        manifest, claimed_user, problem = _manifest(store, f"{folder_name}/", project_id, job_id)
         owner = metadata.store.project_owner(project_id)
-        if manifest is not None and not problem and owner is not None and owner != manifest.user_id:
+        if not problem and owner is not None and owner != claimed_user:
             problem = f"{MANIFEST}: project {project_id!r} belongs to another user"
         if problem:
             context.log.warning(f"{folder_name}/ refused before any work: {problem}")
-            if owner is not None and manifest is not None and owner == manifest.user_id:
-                metadata.store.refuse_upload(project_id, job_id, manifest.user_id, problem)
+            if owner is not None and owner == claimed_user:
+                metadata.store.refuse_upload(project_id, job_id, owner, problem)
             continue
         assert manifest is not None
         reason = metadata.store.quota_rejection(manifest, sum(o.size for o in files), metadata.default_plan)

@@ -50,20 +50,20 @@ NESTED = "[" * 100_000 + "]" * 100_000
 CASES: list[tuple[str, Callable[[Files], None], str]] = [
     ("manifest not json", raw_edit("manifest.json", b"{", b"{{"), "unreadable"),
     ("manifest bad utf-8", raw_edit("manifest.json", b"{", b"{\xff"), "unreadable"),
-    ("manifest a list", lambda f: f.update({"manifest.json": b"[]"}), "unreadable"),
+    ("manifest a list", lambda f: f.update({"manifest.json": b"[]"}), "invalid"),
     ("manifest with a bom", raw_edit("manifest.json", b"{", b"\xef\xbb\xbf{"), "Unexpected UTF-8 BOM"),
     ("manifest deep", raw_edit("manifest.json", b"{", b'{"x": ' + NESTED.encode() + b","), "unreadable"),
     ("manifest no project", json_edit("manifest.json", lambda d: {k: v for k, v in d.items() if k != "project_id"}),
-     "unreadable"),
+     "invalid"),
     ("manifest other project", json_edit("manifest.json", lambda d: {**d, "project_id": "victim"}), "names project"),
     ("manifest other job", json_edit("manifest.json", lambda d: {**d, "job_id": "other"}), "names project"),
     ("manifest year 3000", json_edit("manifest.json", lambda d: {**d, "vehicle": {**d["vehicle"], "year": 3000}}),
-     "unreadable"),
+     "invalid"),
     ("manifest no make", json_edit("manifest.json", lambda d: {**d, "vehicle": {"model": "x", "year": 2020}}),
-     "unreadable"),
-    ("manifest negative pages", json_edit("manifest.json", lambda d: {**d, "page_count": -1}), "unreadable"),
-    ("manifest bad date", json_edit("manifest.json", lambda d: {**d, "created_at": "yesterday"}), "unreadable"),
-    ("manifest empty user", json_edit("manifest.json", lambda d: {**d, "user_id": ""}), "unreadable"),
+     "invalid"),
+    ("manifest negative pages", json_edit("manifest.json", lambda d: {**d, "page_count": -1}), "invalid"),
+    ("manifest bad date", json_edit("manifest.json", lambda d: {**d, "created_at": "yesterday"}), "invalid"),
+    ("manifest empty user", json_edit("manifest.json", lambda d: {**d, "user_id": ""}), "invalid"),
     ("spans bad json", raw_edit("text_spans.ndjson", b"}\n", b"\n"), "invalid JSON"),
     ("spans bad utf-8", raw_edit("text_spans.ndjson", SPAN, SPAN + b"\xc3("), "invalid UTF-8"),
     ("spans nul", raw_edit("text_spans.ndjson", SPAN, SPAN + b"\\u0000"), "U+0000"),
@@ -160,7 +160,7 @@ def test_a_hostile_upload_is_refused_and_changes_nothing(env, instance, name, mu
         assert message.startswith("invalid bundle") and problem in message, message
         assert not [e for e in outcome.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     else:  # refused by the sensor before any run: the reason it logs
-        _, reason = _manifest(LocalFolderStore(uploads_dir(env)), f"{project}/job/", project, "job")
+        _, _, reason = _manifest(LocalFolderStore(uploads_dir(env)), f"{project}/job/", project, "job")
         assert problem in reason, reason
     unchanged(resources, project, run_started=bool(result.run_requests))
 

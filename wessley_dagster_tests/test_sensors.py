@@ -126,6 +126,20 @@ def test_a_refused_upload_in_its_owners_project_gets_a_failed_row(env, resources
     assert evaluate(instance, resources, cursor=first.cursor).run_requests == []
     row = meta.job(project, "second")
     assert row["status"] == "failed" and "names project" in row["error"] and f"{project}/second/" in row["error"]
+    # An invalid manifest that still says who sent it is reported to that user's project too; one
+    # that does not read at all, or claims another user, is only logged.
+    write_upload(env, project, "third", {**manifest, "project_id": project, "job_id": "third", "created_at": "soon"})
+    write_upload(env, project, "fourth", b'{"user_id": ')
+    write_upload(env, project, "fifth", {**manifest, "project_id": project, "job_id": "fifth", "user_id": "eve",
+                                         "created_at": "soon"})  # fmt: skip
+    assert evaluate(instance, resources, cursor=first.cursor).run_requests == []
+    row = meta.job(project, "third")
+    assert (
+        row["status"] == "failed"
+        and row["error"].startswith("manifest.json: invalid: ")
+        and "created_at" in row["error"]
+    )
+    assert meta.job(project, "fourth") is None and meta.job(project, "fifth") is None
 
 
 def test_quota_rejects_before_any_work(env, instance):
