@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 from dagster import AssetKey
 
 from wessley_dagster.definitions import defs
@@ -23,3 +27,33 @@ def test_every_asset_is_partitioned_by_job():
     for key in graph.get_all_asset_keys():
         assert graph.get(key).partitions_def.name == "ingestion_jobs", key
     assert defs.resolve_assets_def(AssetKey("vector_index")).op.pool == "embedded_vectors"
+
+
+def load_definitions(**env: str) -> subprocess.CompletedProcess[str]:
+    """Import the code location in a fresh interpreter, as `dagster dev` does, with this environment."""
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "QDRANT_", "S3_", "SUPABASE_", "WESSLEY_"))
+    }
+    return subprocess.run([sys.executable, "-c", "import wessley_dagster.definitions"], env={**clean, **env},
+                          capture_output=True, text=True)  # fmt: skip
+
+
+def test_production_lists_every_missing_backend_at_load():
+    result = load_definitions(WESSLEY_ENV="production", NEO4J_URI="bolt://db:7687", S3_BUCKET="b")
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "wessley_dagster.resources.ConfigurationError: WESSLEY_ENV=production needs every backend configured; "
+        "missing: graph password (NEO4J_PASSWORD); vectors (QDRANT_URL); uploads (WESSLEY_UPLOADS); "
+        "metadata (SUPABASE_DB_URL)"
+    )
+    assert (
+        load_definitions(WESSLEY_ENV="staging")
+        .stderr.strip()
+        .endswith("WESSLEY_ENV='staging': expected one of local, production")
+    )
+    production = {"WESSLEY_ENV": "production", "NEO4J_URI": "bolt://db:7687", "NEO4J_PASSWORD": "p",
+                  "QDRANT_URL": "http://q:6333", "SUPABASE_STORAGE_BUCKET": "b", "WESSLEY_UPLOADS": "s3://u/in",
+                  "SUPABASE_DB_URL": "postgresql://x@db/postgres"}  # fmt: skip
+    assert load_definitions(**production).returncode == 0  # nothing connects at load
+    assert load_definitions().returncode == 0  # local: the embedded defaults

@@ -54,8 +54,41 @@ def uploads_resource(location: str, env: Mapping[str, str]) -> UploadsResource:
     return UploadsResource(local_dir=location, **limits)
 
 
+# What production must name, each as (what, variables of which one is enough).
+PRODUCTION_NEEDS = (
+    ("graph", ("NEO4J_URI",)),
+    ("graph password", ("NEO4J_PASSWORD",)),
+    ("vectors", ("QDRANT_URL",)),
+    ("artifacts", ("S3_BUCKET", "SUPABASE_STORAGE_BUCKET")),
+    ("uploads", ("WESSLEY_UPLOADS",)),
+    ("metadata", ("SUPABASE_DB_URL",)),
+)
+PROFILES = ("local", "production")
+
+
+class ConfigurationError(ValueError):
+    """The environment does not describe a deployment this profile accepts."""
+
+
+def check_profile(env: Mapping[str, str]) -> str:
+    """`WESSLEY_ENV`: `local` (default) runs on the embedded defaults; `production` refuses to
+    start unless every backend is named, listing all that are missing in one message, so that a
+    step never quietly starts an embedded server in production."""
+    profile = env.get("WESSLEY_ENV") or "local"
+    if profile not in PROFILES:
+        raise ConfigurationError(f"WESSLEY_ENV={profile!r}: expected one of {', '.join(PROFILES)}")
+    if profile == "production":
+        missing = [f"{what} ({' or '.join(names)})" for what, names in PRODUCTION_NEEDS
+                   if not any(env.get(n) for n in names)]  # fmt: skip
+        if missing:
+            raise ConfigurationError("WESSLEY_ENV=production needs every backend configured; missing: "
+                                     + "; ".join(missing))  # fmt: skip
+    return profile
+
+
 def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
+    check_profile(env)
     home = env.get("WESSLEY_HOME", ".wessley")
 
     graph = GraphResource(
