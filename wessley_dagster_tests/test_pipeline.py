@@ -1,17 +1,21 @@
 """The whole asset graph through `materialize()` on the embedded defaults (a real ArcadeDB server,
 Qdrant Edge, a local artifacts folder, SQLite), for two partitions."""
 
+import io
 import json
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from dagster import asset, materialize
 
 from wessley_dagster import cli
 from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
+from wessley_dagster.assets.chunks import Embeddings
 from wessley_dagster.checks import ALL_CHECKS
-from wessley_dagster.domain.bundle import read_bundle
-from wessley_dagster.domain.chunking import build_chunks
+from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan, read_bundle
+from wessley_dagster.domain.chunking import Chunk, build_chunks
+from wessley_dagster.domain.exports import ExportFile
 from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.io_managers.graph import GraphView
 from wessley_dagster.io_managers.vectors import VectorView
@@ -149,19 +153,48 @@ def vector_report(vector_index: VectorView) -> int:
     return vector_index.count()
 
 
+@asset(partitions_def=ingestion_partitions)
+def artifact_report(
+    bundle: Bundle,
+    text_spans: list[TextSpan],
+    components: list[Component],
+    netlist: Netlist,
+    chunks: list[Chunk],
+    embeddings: Embeddings,
+    exports: list[ExportFile],
+) -> dict:
+    """A downstream asset reading every output the artifacts IO manager stores, as the types written."""
+    return {
+        "manifest": bundle.manifest.job_id,
+        "spans": len(text_spans),
+        "components": len(components),
+        "nets": len(netlist.nets),
+        "chunks": len(chunks),
+        "vectors": len(embeddings.vectors) == len(chunks) and embeddings.chunk_ids == [c.chunk_id for c in chunks],
+        "exports": {f.name: f.content_type for f in exports},
+        "graphml": nx.read_graphml(io.BytesIO(next(f.data for f in exports if f.name == "graph.graphml"))).order(),
+    }
+
+
 def test_downstream_assets_query_the_stores_through_the_io_managers(graph_env, instance):
     env, resources = graph_env, build_resources(graph_env)
     key = stage_bundle(SYNTHETIC, uploads_dir(env), unique("proj"), "roadster")
     add_partitions(instance, key)
     run(key, resources, instance)
     result = materialize(
-        [*ASSETS, connectivity_report, vector_report],
-        selection=[connectivity_report, vector_report],
+        [*ASSETS, connectivity_report, vector_report, artifact_report],
+        selection=[connectivity_report, vector_report, artifact_report],
         partition_key=key,
         resources=resources,
         instance=instance,
     )
     assert result.output_for_node("vector_report") == 24  # fmt: skip
+    assert result.output_for_node("artifact_report") == {
+        "manifest": "roadster", "spans": 31, "components": 10, "nets": 10, "chunks": 24, "vectors": True,
+        "exports": {"bundle.json": "application/json", "chunks.ndjson": "application/x-ndjson",
+                    "graph.graphml": "application/graphml+xml", "text_spans.ndjson": "application/x-ndjson"},
+        "graphml": 86,
+    }  # fmt: skip
     assert result.output_for_node("connectivity_report") == {
         "busiest": "GND", "r12_reaches": ["C5", "U1"], "path": ["R12", "2", "IGN_SENSE", "1", "C5"], "gnd": 5,
     }  # fmt: skip

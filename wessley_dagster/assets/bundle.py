@@ -2,16 +2,15 @@
 
 from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
-from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, job_ids
+from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids
 from wessley_dagster.domain.bundle import Bundle, BundleError, read_bundle
-from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
 from wessley_dagster.retries import retry_only_transient
 
 
 @asset(
-    partitions_def=ingestion_partitions,
+    **PER_JOB,
     io_manager_key=ARTIFACTS_IO,
     retry_policy=BACKEND_RETRY,
     group_name="ingest",

@@ -3,11 +3,10 @@
 from dagster import AssetExecutionContext, asset
 from pydantic import BaseModel
 
-from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, job_ids
+from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids
 from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk, build_chunks
 from wessley_dagster.domain.embedders import embed_cached
-from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.retries import retry_only_transient
@@ -21,7 +20,7 @@ class Embeddings(BaseModel):
 
 
 @asset(
-    partitions_def=ingestion_partitions,
+    **PER_JOB,
     io_manager_key=ARTIFACTS_IO,
     group_name="index",
     code_version=CHUNKER_VERSION,
@@ -46,7 +45,7 @@ def chunks(
 
 
 @asset(
-    partitions_def=ingestion_partitions,
+    **PER_JOB,
     io_manager_key=ARTIFACTS_IO,
     group_name="index",
     retry_policy=BACKEND_RETRY,

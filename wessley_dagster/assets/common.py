@@ -1,8 +1,13 @@
 """What every per-job asset shares: its partition, its retry policy, its project/job ids."""
 
-from dagster import AssetExecutionContext, Backoff, Jitter, RetryPolicy
+from dagster import AssetExecutionContext, BackfillPolicy, Backoff, Jitter, RetryPolicy
 
 from wessley_dagster.domain.bundle import split_partition_key
+from wessley_dagster.partitions import ingestion_partitions
+
+# Each asset is one job's data: a backfill of many partitions runs one run per partition, so a
+# partition range never reaches an asset or an IO manager.
+PER_JOB = {"partitions_def": ingestion_partitions, "backfill_policy": BackfillPolicy.multi_run(1)}
 
 # A backend that is configured but down fails the step after these retries, never silently.
 BACKEND_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)

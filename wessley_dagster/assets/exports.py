@@ -2,17 +2,16 @@
 
 from dagster import AssetExecutionContext, asset
 
-from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, job_ids
+from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids
 from wessley_dagster.domain.bundle import DEBUG_OVERLAY, Bundle
 from wessley_dagster.domain.chunking import Chunk
 from wessley_dagster.domain.exports import ExportFile, build_exports
-from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
 
 
 @asset(
-    partitions_def=ingestion_partitions,
+    **PER_JOB,
     io_manager_key=ARTIFACTS_IO,
     group_name="export",
     retry_policy=BACKEND_RETRY,

@@ -2,11 +2,10 @@
 
 from dagster import AssetExecutionContext, asset
 
-from wessley_dagster.assets.common import ARTIFACTS_IO
+from wessley_dagster.assets.common import ARTIFACTS_IO, PER_JOB
 from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
-from wessley_dagster.partitions import ingestion_partitions
 
-_COMMON = {"partitions_def": ingestion_partitions, "io_manager_key": ARTIFACTS_IO, "group_name": "ingest"}
+_COMMON = {**PER_JOB, "io_manager_key": ARTIFACTS_IO, "group_name": "ingest"}
 
 
 @asset(**_COMMON)

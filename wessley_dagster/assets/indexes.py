@@ -3,19 +3,18 @@
 from dagster import AssetExecutionContext, asset
 
 from wessley_dagster.assets.chunks import Embeddings
-from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, job_ids
+from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, PER_JOB, job_ids
 from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk
 from wessley_dagster.domain.graph_model import GraphPayload, bundle_to_graph
 from wessley_dagster.domain.sparse import encode_document
 from wessley_dagster.io_managers.vectors import VectorBatch
-from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.stores.vectors import VectorPoint, point_id
 
 
 @asset(
-    partitions_def=ingestion_partitions,
+    **PER_JOB,
     io_manager_key="vector_io_manager",
     group_name="index",
     retry_policy=BACKEND_RETRY,
@@ -57,7 +56,7 @@ def vector_index(
 
 
 @asset(
-    partitions_def=ingestion_partitions,
+    **PER_JOB,
     io_manager_key="graph_io_manager",
     group_name="index",
     retry_policy=BACKEND_RETRY,

@@ -3,12 +3,11 @@
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from wessley_dagster.assets.chunks import embeddings
-from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, job_ids
+from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, PER_JOB, job_ids
 from wessley_dagster.assets.exports import exports
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
 from wessley_dagster.domain.bundle import Bundle
 from wessley_dagster.domain.chunking import CHUNKER_VERSION
-from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.graph import GraphResource
 from wessley_dagster.resources.metadata import MetadataResource
@@ -21,7 +20,7 @@ def _artifact_type(name: str) -> str:
 
 
 @asset(
-    partitions_def=ingestion_partitions,
+    **PER_JOB,
     deps=[embeddings, vector_index, schematic_graph, exports],
     group_name="record",
     retry_policy=BACKEND_RETRY,

@@ -20,6 +20,11 @@ def job_prefix(partition_key: str) -> str:
     return f"{project_id}/{job_id}"
 
 
+def _is_exports(annotation: Any) -> bool:
+    """Export files are stored one object each under `exports/`, not as one JSON value."""
+    return annotation == list[ExportFile]
+
+
 class ArtifactsIOManager(ConfigurableIOManager):
     storage: ResourceDependency[StorageResource]
 
@@ -31,7 +36,7 @@ class ArtifactsIOManager(ConfigurableIOManager):
         store = self.storage.object_store()
         prefix = job_prefix(context.partition_key)
         name = context.asset_key.path[-1]
-        if isinstance(obj, list) and obj and isinstance(obj[0], ExportFile):
+        if _is_exports(context.dagster_type.typing_type):
             written = {f.name: store.put(f"{prefix}/{EXPORTS}/{f.name}", f.data, f.content_type) for f in obj}
             for stale in store.list(f"{prefix}/{EXPORTS}/"):
                 if stale.key.rsplit("/", 1)[-1] not in written:
@@ -45,9 +50,21 @@ class ArtifactsIOManager(ConfigurableIOManager):
         context.add_output_metadata({"backend": stored.backend, "url": stored.url, "bytes": stored.size})
 
     def load_input(self, context: InputContext) -> Any:
+        with retry_only_transient(f"reading {context.asset_key.path[-1]}"):
+            return self._load(context)
+
+    def _load(self, context: InputContext) -> Any:
         store = self.storage.object_store()
         prefix = job_prefix(context.asset_partition_key)
         name = context.asset_key.path[-1]
+        if _is_exports(context.dagster_type.typing_type):
+            listed = store.list(f"{prefix}/{EXPORTS}/")
+            if not listed:
+                raise FileNotFoundError(f"{prefix}/{EXPORTS}/ is in no storage backend; materialize {name} first")
+            return [
+                ExportFile(name=o.key.rsplit("/", 1)[-1], data=store.get(o.key) or b"", content_type=o.content_type)
+                for o in listed
+            ]
         data = store.get(f"{prefix}/{name}.json")
         if data is None:
             raise FileNotFoundError(f"{prefix}/{name}.json is in no storage backend; materialize {name} first")
