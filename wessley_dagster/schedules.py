@@ -1,5 +1,6 @@
 """Nightly reconcile: re-run partitions whose vector index is missing or was built by another
-chunker version or embedding model than the current code uses."""
+chunker version or embedding model than the current code uses. An upload found invalid is left
+alone until one of its files changes."""
 
 from collections.abc import Mapping
 
@@ -13,10 +14,13 @@ from dagster import (
     schedule,
 )
 
+from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.domain.chunking import CHUNKER_VERSION
 from wessley_dagster.jobs import ingest_job
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.embeddings import EmbeddingsResource
+from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.resources.storage import UploadsResource
 
 VECTOR_INDEX = AssetKey("vector_index")
 
@@ -32,11 +36,22 @@ def outdated_reason(metadata: Mapping[str, object] | None, embedding_model: str)
     return None
 
 
+def _still_invalid(key: str, uploads: UploadsResource, metadata: MetadataResource) -> bool:
+    project_id, job_id = split_partition_key(key)
+    job = metadata.store.job(project_id, job_id)
+    return bool(
+        job and job["status"] == "invalid" and job["upload_digest"] == uploads.upload_digest(project_id, job_id)
+    )
+
+
 @schedule(job=ingest_job, cron_schedule="0 3 * * *", default_status=DefaultScheduleStatus.RUNNING)
 def nightly_reconcile(
-    context: ScheduleEvaluationContext, embeddings_model: EmbeddingsResource
+    context: ScheduleEvaluationContext,
+    embeddings_model: EmbeddingsResource,
+    uploads: UploadsResource,
+    metadata: MetadataResource,
 ) -> list[RunRequest] | SkipReason:
-    """Backfill every partition whose outputs are missing or outdated."""
+    """Backfill every partition whose outputs are missing or outdated, except invalid uploads."""
     model = embeddings_model.embedder().model
     day = context.scheduled_execution_time.date().isoformat()
     requests = []
@@ -46,6 +61,8 @@ def nightly_reconcile(
         ).records
         event = records[0].asset_materialization if records else None
         reason = outdated_reason({k: v.value for k, v in event.metadata.items()} if event else None, model)
-        if reason:
+        if reason and _still_invalid(key, uploads, metadata):
+            context.log.info(f"{key}: its upload is invalid and unchanged since; not requested")
+        elif reason:
             requests.append(RunRequest(partition_key=key, run_key=f"reconcile:{key}:{day}", tags={"reconcile": reason}))
     return requests or SkipReason("every partition is current")

@@ -2,7 +2,6 @@
 is checked and its quota allows it); a failed ingestion run marks its job failed in the metadata
 store."""
 
-import hashlib
 import json
 from datetime import datetime, timedelta
 
@@ -32,21 +31,12 @@ from wessley_dagster.jobs import ingest_job
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
-from wessley_dagster.stores.objects import ListedObject, ObjectStore
+from wessley_dagster.stores.objects import ObjectStore, upload_digest
 
 # S3 timestamps have one-second resolution: each tick looks back a little, and the cursor keeps
 # the run keys of that overlap so an upload already handled is not queued (or re-rejected) again.
 CURSOR_SLACK = timedelta(seconds=2)
 REQUIRED = frozenset(BUNDLE_FILES)
-
-
-def _run_key(key: str, files: list[ListedObject]) -> str:
-    """One run per upload: the partition and a digest of every file's name, ETag and size, so a
-    file that arrives or changes after the manifest makes a new upload."""
-    digest = hashlib.sha256()
-    for obj in sorted(files, key=lambda o: o.key):
-        digest.update(f"{obj.key.rsplit('/', 1)[-1]}\x1f{obj.etag}\x1f{obj.size}\x1e".encode())
-    return f"{key}@{digest.hexdigest()[:24]}"
 
 
 def _read_cursor(raw: str | None) -> tuple[datetime | None, set[str]]:
@@ -115,7 +105,7 @@ def upload_sensor(
         if not names.issuperset(REQUIRED):
             continue  # incomplete: looked at again when the missing files arrive
         key = partition_key(project_id, job_id)
-        run_key = _run_key(key, files)
+        run_key = f"{key}@{upload_digest(files)}"
         seen_keys.add(run_key)
         if run_key in recent or _handled(context, run_key):
             continue

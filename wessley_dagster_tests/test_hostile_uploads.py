@@ -131,14 +131,14 @@ def stage(env, project: str, job: str, mutate: Callable[[Files], None] | None = 
 
 def unchanged(resources, project: str, run_started: bool) -> None:
     """No graph node, vector point or artifact of the project. When the manifest was sound and a
-    run started, its job row is the only trace, and it never says the job went further than queued."""
+    run started, its job row is the only trace: `invalid`, never further than the bundle step."""
     graph, meta = resources["graph"].store, resources["metadata"].store
     assert graph.read("MATCH (n {project_id: $p}) RETURN count(n) AS c", p=project) == [{"c": 0}]
     assert resources["vectors"].store.count(project) == 0
     assert resources["storage"].object_store().list(f"{project}/") == []
     jobs = [j for j in meta.jobs() if j["project_id"] == project]
     if run_started:
-        assert [(j["status"], j["progress"]) for j in jobs] == [("queued", 0)]
+        assert [(j["status"], j["stage"], j["progress"]) for j in jobs] == [("invalid", "bundle", 0)]
     else:
         assert jobs == [] and meta.project_owner(project) is None
 

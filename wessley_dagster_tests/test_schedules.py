@@ -12,7 +12,7 @@ from wessley_dagster_tests.test_pipeline import run
 def evaluate(instance, resources):
     with build_schedule_context(
         instance=instance,
-        resources={"embeddings_model": resources["embeddings_model"]},
+        resources={k: resources[k] for k in ("embeddings_model", "uploads", "metadata")},
         scheduled_execution_time=datetime(2026, 11, 24, 3, tzinfo=UTC),
     ) as context:
         return nightly_reconcile(context)
@@ -36,6 +36,27 @@ def test_reconcile_backfills_missing_and_outdated_partitions(env, resources, ins
     stale = evaluate(instance, other_model)
     assert sorted(r.partition_key for r in stale) == sorted([done, missing])
     assert stale[0].tags["reconcile"] == "embedding model hashing-w3-256 -> hashing-w3-64"
+
+
+def test_an_invalid_upload_is_not_requested_again_until_it_changes_nor_counted(env, resources, instance):
+    from wessley_dagster_tests.test_sensors import apply
+    from wessley_dagster_tests.test_sensors import evaluate as sense
+
+    project = unique("proj")
+    key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "bad")
+    spans = uploads_dir(env) / project / "bad" / "text_spans.ndjson"
+    spans.write_bytes(spans.read_bytes().replace(b'"page": 1', b'"page": 0', 1))
+    apply(instance, sense(instance, resources))  # the manifest is sound: queued, counted while pending
+    meta = resources["metadata"].store
+    assert meta.quota("demo-user", resources["metadata"].default_plan)["ingestions_used"] == 1
+    assert not run(key, resources, instance, raise_on_error=False).success
+    job = meta.job(project, "bad")
+    assert (job["status"], job["stage"]) == ("invalid", "bundle") and "text_spans.ndjson" in job["error"]
+    assert meta.quota("demo-user", resources["metadata"].default_plan)["ingestions_used"] == 0
+
+    assert isinstance(evaluate(instance, resources), SkipReason)  # unchanged: left alone
+    spans.write_bytes(spans.read_bytes().replace(b'"page": 0', b'"page": 1', 1))
+    assert [r.partition_key for r in evaluate(instance, resources)] == [key]  # fixed: requested
 
 
 def test_outdated_reason():

@@ -117,7 +117,7 @@ def test_uploads_that_lie_about_their_folder_or_owner_write_nothing(env, resourc
     assert meta.project_owner(mallory) is None
 
 
-def test_a_refused_upload_in_its_owners_project_gets_a_failed_row(env, resources, instance):
+def test_a_refused_upload_in_its_owners_project_gets_an_invalid_row(env, resources, instance):
     meta = resources["metadata"].store
     project = unique("proj")
     first = ingest_first_upload(env, resources, instance, project, "first")
@@ -125,7 +125,7 @@ def test_a_refused_upload_in_its_owners_project_gets_a_failed_row(env, resources
     write_upload(env, project, "second", {**manifest, "project_id": project, "job_id": "another-name"})
     assert evaluate(instance, resources, cursor=first.cursor).run_requests == []
     row = meta.job(project, "second")
-    assert row["status"] == "failed" and "names project" in row["error"] and f"{project}/second/" in row["error"]
+    assert row["status"] == "invalid" and "names project" in row["error"] and f"{project}/second/" in row["error"]
     # An invalid manifest that still says who sent it is reported to that user's project too; one
     # that does not read at all, or claims another user, is only logged.
     write_upload(env, project, "third", {**manifest, "project_id": project, "job_id": "third", "created_at": "soon"})
@@ -135,7 +135,7 @@ def test_a_refused_upload_in_its_owners_project_gets_a_failed_row(env, resources
     assert evaluate(instance, resources, cursor=first.cursor).run_requests == []
     row = meta.job(project, "third")
     assert (
-        row["status"] == "failed"
+        row["status"] == "invalid"
         and row["error"].startswith("manifest.json: invalid: ")
         and "created_at" in row["error"]
     )
@@ -186,7 +186,7 @@ def test_s3_upload_through_moto(env, s3_env, instance, monkeypatch):
     assert [r.run_key for r in again.run_requests] != [r.run_key for r in result.run_requests]
 
 
-def test_failed_run_marks_the_job_failed_with_the_step_error(env, resources, instance):
+def test_failed_run_marks_the_job_with_the_step_error(env, resources, instance):
     from wessley_dagster_tests.test_pipeline import run
 
     project = unique("proj")
@@ -199,7 +199,7 @@ def test_failed_run_marks_the_job_failed_with_the_step_error(env, resources, ins
     result = run(key, resources, instance, raise_on_error=False)
     record_failure(result, instance, resources["metadata"])
     job = resources["metadata"].store.job(project, "doomed")
-    assert job["status"] == "failed"
+    assert job["status"] == "invalid"  # failed validation: not retried, not counted, not re-requested
     assert (
         "bundle: " in job["error"]
         and "components.json: $[4].page: Input should be greater than or equal to 1" in job["error"]

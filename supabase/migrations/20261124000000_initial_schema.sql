@@ -15,7 +15,7 @@ create table if not exists ingestion_jobs (
     project_id       text not null references projects (project_id),
     job_id           text not null,
     user_id          text not null,
-    status           text not null,   -- queued | running | succeeded | failed | rejected
+    status           text not null,   -- queued | running | succeeded | failed | rejected | invalid
     stage            text,
     progress         integer not null default 0,
     error            text,

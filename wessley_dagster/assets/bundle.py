@@ -29,7 +29,10 @@ def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: M
                 limits=uploads.limits(),
             )
         except BundleError as exc:
-            # The same bytes fail the same way. Nothing downstream runs or writes.
+            # The same bytes fail the same way: the job (if the sensor queued it) is marked invalid
+            # with the upload's digest, so it is not requested again until a file changes.
+            # Nothing downstream runs or writes.
+            metadata.store.mark_invalid(project_id, job_id, str(exc), uploads.upload_digest(project_id, job_id))
             raise Failure(
                 description=f"invalid bundle {context.partition_key}: {exc}",
                 metadata={"file": exc.file, "where": exc.where, "problem": exc.problem},

@@ -2,7 +2,7 @@
 storage chain (S3 → Supabase Storage → local folder). Values are serialised with pydantic from
 the asset's type annotation, so reading back yields the same typed objects."""
 
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
 from pydantic import TypeAdapter
@@ -22,7 +22,7 @@ def job_prefix(partition_key: str) -> str:
 
 def _is_exports(annotation: Any) -> bool:
     """Export files are stored one object each under `exports/`, not as one JSON value."""
-    return annotation == list[ExportFile]
+    return get_origin(annotation) is list and get_args(annotation) == (ExportFile,)
 
 
 class ArtifactsIOManager(ConfigurableIOManager):

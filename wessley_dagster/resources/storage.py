@@ -9,7 +9,7 @@ from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from wessley_dagster.domain.bundle import BundleLimits
-from wessley_dagster.stores.objects import FallbackStore, LocalFolderStore, ObjectStore, S3Store
+from wessley_dagster.stores.objects import FallbackStore, LocalFolderStore, ObjectStore, S3Store, upload_digest
 
 
 class S3Location(Config):
@@ -61,6 +61,10 @@ class UploadsResource(ConfigurableResource):
 
     def limits(self) -> BundleLimits:
         return BundleLimits(self.max_file_mb * 2**20, self.max_text_chars, self.max_json_depth)
+
+    def upload_digest(self, project_id: str, job_id: str) -> str:
+        """The digest the upload sensor keys its run on, of the upload's files as they are now."""
+        return upload_digest(self.object_store().list(f"{project_id}/{job_id}/"))
 
     def object_store(self) -> ObjectStore:
         if self.s3 is not None:

@@ -111,15 +111,24 @@ class MetadataStore:
         return rows[0]["user_id"] if rows else None
 
     def refuse_upload(self, project_id: str, job_id: str, user_id: str, error: str) -> None:
-        """A job row marked failed for an upload refused before any run, in a project that exists;
+        """A job row marked invalid for an upload refused before any run, in a project that exists;
         the project row itself is left as it is."""
         now = _now()
         self._exec(
             "insert into ingestion_jobs (project_id, job_id, user_id, status, stage, progress, error, created_at, "
-            "updated_at, finished_at) values (:p, :j, :u, 'failed', 'upload', 0, :e, :now, :now, :now) "
-            "on conflict (project_id, job_id) do update set status = 'failed', stage = 'upload', "
+            "updated_at, finished_at) values (:p, :j, :u, 'invalid', 'upload', 0, :e, :now, :now, :now) "
+            "on conflict (project_id, job_id) do update set status = 'invalid', stage = 'upload', "
             "error = excluded.error, updated_at = excluded.updated_at, finished_at = excluded.finished_at",
             {"p": project_id, "j": job_id, "u": user_id, "e": error[:4000], "now": now},
+        )
+
+    def mark_invalid(self, project_id: str, job_id: str, error: str, upload_digest: str) -> None:
+        """The job's upload failed validation: not retried, not counted against the quota, and not
+        requested again (by the nightly reconcile) until its files change."""
+        self._exec(
+            "update ingestion_jobs set status = 'invalid', stage = 'bundle', error = :e, upload_digest = :d, "
+            "updated_at = :now, finished_at = :now where project_id = :p and job_id = :j",
+            {"p": project_id, "j": job_id, "e": error[:4000], "d": upload_digest, "now": _now()},
         )
 
     def set_stage(self, project_id: str, job_id: str, stage: str, progress: int, run_id: str | None = None) -> None:
@@ -158,8 +167,10 @@ class MetadataStore:
         )
 
     def fail_job(self, project_id: str, job_id: str, error: str) -> None:
+        """The run failed; a job whose upload this run found invalid stays `invalid`."""
         self._exec(
-            "update ingestion_jobs set status = 'failed', error = :e, updated_at = :now, finished_at = :now "
+            "update ingestion_jobs set status = case when status = 'invalid' then 'invalid' else 'failed' end, "
+            "error = :e, updated_at = :now, finished_at = :now "
             "where project_id = :p and job_id = :j",
             {"p": project_id, "j": job_id, "e": error[:4000], "now": _now()},
         )
@@ -233,7 +244,7 @@ class MetadataStore:
             )
             used = conn.execute(
                 text(
-                    "select count(*) from ingestion_jobs where user_id = :u and status <> 'rejected' "
+                    "select count(*) from ingestion_jobs where user_id = :u and status not in ('rejected', 'invalid') "
                     "and created_at >= :since"
                 ),
                 {"u": user_id, "since": _month_start(now)},

@@ -5,9 +5,10 @@ order and reports which one took each object.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,15 @@ class ListedObject:
     @property
     def content_type(self) -> str:
         return mimetypes.guess_type(self.key)[0] or "application/octet-stream"
+
+
+def upload_digest(files: Iterable[ListedObject]) -> str:
+    """One upload's identity: a digest of every file's name, ETag and size (not its timestamp, so
+    a copy that keeps its mtime, or a file that arrives after the manifest, makes a new upload)."""
+    digest = hashlib.sha256()
+    for obj in sorted(files, key=lambda o: o.key):
+        digest.update(f"{obj.key.rsplit('/', 1)[-1]}\x1f{obj.etag}\x1f{obj.size}\x1e".encode())
+    return digest.hexdigest()[:24]
 
 
 class ObjectStore(Protocol):

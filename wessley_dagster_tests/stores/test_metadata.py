@@ -13,7 +13,7 @@ def store(request, tmp_path):
     """One contract, two databases: the embedded SQLite file and a real PostgreSQL 15."""
     url = f"sqlite:///{tmp_path / 'meta.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     s = MetadataStore(url)
-    assert s.migrate() == ["20261124000000"]
+    assert s.migrate() == ["20261124000000", "20261125000000"]
     assert s.migrate() == []  # applied once
     return s
 
