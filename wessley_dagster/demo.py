@@ -60,10 +60,17 @@ def run_demo(bundles: Path) -> int:
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys or []))
 
+    # Each run carries the sensor's run key, as a run the daemon launched would: the upload sensor
+    # of `make dev` on the same instance then finds these uploads handled and ingests none again.
+    requested = {r.partition_key: r for r in result.run_requests}
     job = defs.resolve_job_def("ingest_job")
     for prefix in prefixes:
         key = prefix.replace("/", "__")
-        run = job.execute_in_process(partition_key=key, instance=instance, run_config=QUIET, raise_on_error=True)
+        request = requested.get(key)
+        tags = {"dagster/run_key": request.run_key, **request.tags} if request else {}
+        run = job.execute_in_process(
+            partition_key=key, instance=instance, run_config=QUIET, raise_on_error=True, tags=tags
+        )
         checks = [
             e.asset_check_evaluation_data for e in run.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
         ]

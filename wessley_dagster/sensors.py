@@ -3,7 +3,7 @@ is checked and its quota allows it); a failed ingestion run marks its job failed
 store."""
 
 import json
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field
 
 from dagster import (
     DagsterEventType,
@@ -31,19 +31,49 @@ from wessley_dagster.jobs import ingest_job
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
-from wessley_dagster.stores.objects import ObjectStore, upload_digest
+from wessley_dagster.stores.objects import ListedObject, ObjectStore, upload_digest
 
-# S3 timestamps have one-second resolution: each tick looks back a little, and the cursor keeps
-# the run keys of that overlap so an upload already handled is not queued (or re-rejected) again.
-CURSOR_SLACK = timedelta(seconds=2)
 REQUIRED = frozenset(BUNDLE_FILES)
+SKIPPED_REMEMBERED = 1000  # uploads refused with no job row to record it, remembered so as not to log them again
 
 
-def _read_cursor(raw: str | None) -> tuple[datetime | None, set[str]]:
-    if not raw:
-        return None, set()
-    data = json.loads(raw)
-    return datetime.fromisoformat(data["last_modified"]), set(data["recent"])
+@dataclass
+class UploadCursor:
+    """Where the next tick's listing starts (`StartAfter`), and the refused uploads that have no
+    job row to say so. Which uploads ran is not kept here: a run key is a digest of the upload's
+    files, and the instance's runs answer whether it ran, so a reset cursor re-queues nothing."""
+
+    after: str = ""
+    skipped: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, raw: str | None) -> "UploadCursor":
+        return cls(**json.loads(raw)) if raw else cls()
+
+    def skip(self, run_key: str) -> None:
+        self.skipped = [*self.skipped, run_key][-SKIPPED_REMEMBERED:]
+
+
+def _folders_to_check(
+    store: ObjectStore, cursor: UploadCursor, page_keys: int
+) -> tuple[dict[str, list[ListedObject]], str]:
+    """One page of the listing from the cursor, grouped by `<project>/<job>` folder, and where the
+    next page starts. A page always ends at a folder's end, so each folder is seen whole."""
+    page = store.list("", start_after=cursor.after, limit=page_keys)
+    if len(page) < page_keys:  # the end of the listing: the next tick starts again from the top
+        after, complete = "", page
+    else:
+        last = "/".join(page[-1].key.split("/")[:2])
+        complete = [o for o in page if not o.key.startswith(f"{last}/")]
+        if complete:
+            after = complete[-1].key
+        else:  # one folder fills the page: read it whole, and go on after it ("0" sorts after "/")
+            complete, after = store.list(f"{last}/"), f"{last}0"
+    folders: dict[str, list[ListedObject]] = {}
+    for obj in complete:
+        if obj.key.count("/") == 2:
+            folders.setdefault(obj.key.rsplit("/", 1)[0], []).append(obj)
+    return folders, after
 
 
 def _handled(context: SensorEvaluationContext, run_key: str) -> bool:
@@ -85,30 +115,36 @@ def upload_sensor(
 
     Nothing is written before the upload is checked: folder names are valid ids, every bundle
     file is there, the manifest names its own folder and a user who owns the project, and the
-    quota allows it. A refused upload gets a failed job row only in a project that exists and
-    belongs to the same user; otherwise it is only logged."""
+    quota allows it. A refused upload gets an invalid job row only in a project that exists and
+    belongs to the user its manifest names; otherwise it is logged once.
+
+    Each tick lists one page of keys from where the last one stopped (S3's `StartAfter`) and
+    starts again from the top after the last page, so every key is seen within
+    keys / `sensor_page_keys` ticks whatever its timestamp (`mv` and `cp -p` keep old ones)."""
     store = uploads.object_store()
-    last_modified, recent = _read_cursor(context.cursor)
-    since = last_modified - CURSOR_SLACK if last_modified else None
-    changed = [o for o in store.list("", since) if o.key.count("/") == 2]
-    folders = sorted({o.key.rsplit("/", 1)[0] for o in changed})
+    cursor = UploadCursor.read(context.cursor)
+    folders, next_after = _folders_to_check(store, cursor, uploads.sensor_page_keys)
     existing = set(context.instance.get_dynamic_partitions(ingestion_partitions.name))
-    run_requests, new_keys, seen_keys = [], [], set()
-    for folder_name in folders:
+    run_requests, new_keys = [], []
+    for folder_name, files in folders.items():
         project_id, job_id = folder_name.split("/")
-        problem = id_problem(project_id) or id_problem(job_id)
-        if problem:
-            context.log.warning(f"{folder_name}/: ignored, the folder is not a project/job: {problem}")
-            continue
-        files = store.list(f"{folder_name}/")
         names = {o.key.rsplit("/", 1)[-1] for o in files}
         if not names.issuperset(REQUIRED):
             continue  # incomplete: looked at again when the missing files arrive
-        key = partition_key(project_id, job_id)
-        run_key = f"{key}@{upload_digest(files)}"
-        seen_keys.add(run_key)
-        if run_key in recent or _handled(context, run_key):
+        digest = upload_digest(files)
+        if f"{folder_name}@{digest}" in cursor.skipped:
             continue
+        problem = id_problem(project_id) or id_problem(job_id)
+        if problem:
+            context.log.warning(f"{folder_name}/: ignored, the folder is not a project/job: {problem}")
+            cursor.skip(f"{folder_name}@{digest}")
+            continue
+        key = partition_key(project_id, job_id)
+        run_key = f"{key}@{digest}"
+        if _handled(context, run_key):
+            continue
+        if metadata.store.settled_upload(project_id, job_id, digest):
+            continue  # refused or rejected before: its job row says why
         manifest, claimed_user, problem = _manifest(store, f"{folder_name}/", project_id, job_id)
         owner = metadata.store.project_owner(project_id)
         if not problem and owner is not None and owner != claimed_user:
@@ -116,29 +152,26 @@ def upload_sensor(
         if problem:
             context.log.warning(f"{folder_name}/ refused before any work: {problem}")
             if owner is not None and owner == claimed_user:
-                metadata.store.refuse_upload(project_id, job_id, owner, problem)
+                metadata.store.refuse_upload(project_id, job_id, owner, problem, digest)
+            else:
+                cursor.skip(f"{folder_name}@{digest}")
             continue
         assert manifest is not None
         reason = metadata.store.quota_rejection(manifest, sum(o.size for o in files), metadata.default_plan)
         if reason:
-            metadata.store.register_job(manifest, status="rejected", error=reason)
+            metadata.store.register_job(manifest, status="rejected", error=reason, upload_digest=digest)
             context.log.info(f"{key} rejected before any work: {reason}")
             continue
-        metadata.store.register_job(manifest, status="queued", stage="queued")
+        metadata.store.register_job(manifest, status="queued", stage="queued", upload_digest=digest)
         if key not in existing:
             new_keys.append(key)
             existing.add(key)
         run_requests.append(RunRequest(partition_key=key, run_key=run_key, tags={"upload": f"{folder_name}/"}))
-    newest = max((o.last_modified for o in changed), default=None)
-    cursor = context.cursor
-    if newest is not None:
-        overlap = {o.key.rsplit("/", 1)[0] for o in changed if o.last_modified >= newest - CURSOR_SLACK}
-        keep = sorted(k for k in seen_keys if k.split("@")[0].replace("__", "/", 1) in overlap)
-        cursor = json.dumps({"last_modified": newest.isoformat(), "recent": keep})
+    cursor.after = next_after
     return SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[ingestion_partitions.build_add_request(new_keys)] if new_keys else [],
-        cursor=cursor,
+        cursor=json.dumps(asdict(cursor)),
     )
 
 

@@ -2,14 +2,19 @@
 run-failure sensor against a real failed run."""
 
 import json
+import os
+import shutil
+import subprocess
 
 import boto3
 from dagster import build_resources as dagster_resources
 from dagster import build_sensor_context
+from moto.s3.models import s3_backends
 
 from wessley_dagster.resources import build_resources
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.sensors import upload_sensor
+from wessley_dagster.stores.objects import S3Store
 from wessley_dagster_tests.conftest import SYNTHETIC, record_failure, stage_bundle, unique, uploads_dir
 
 
@@ -20,8 +25,15 @@ def evaluate(instance, resources, cursor=None):
 
 
 def apply(instance, result):
+    """What the sensor daemon does with a tick's result: add the partitions, and create one run per
+    request, tagged with its run key (the daemon never launches a run key twice)."""
+    from dagster._core.test_utils import create_run_for_test
+
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    for request in result.run_requests:
+        tags = {"dagster/run_key": request.run_key, "dagster/partition": request.partition_key, **request.tags}
+        create_run_for_test(instance, job_name="ingest_job", tags=tags)
 
 
 def test_local_upload_adds_a_partition_and_one_run(env, resources, instance):
@@ -204,3 +216,85 @@ def test_failed_run_marks_the_job_with_the_step_error(env, resources, instance):
         "bundle: " in job["error"]
         and "components.json: $[4].page: Input should be greater than or equal to 1" in job["error"]
     )
+
+
+def staged_elsewhere(tmp_path, project: str, job: str, mtime: float = 1_600_000_000.0):
+    """A bundle prepared outside the uploads folder, every file dated 2020 (as `cp -p` or `mv` keep them)."""
+    stage_bundle(SYNTHETIC, tmp_path / "staging", project, job)
+    folder = tmp_path / "staging" / project / job
+    for path in folder.iterdir():
+        os.utime(path, (mtime, mtime))
+    return folder
+
+
+def test_moved_and_copied_uploads_with_old_timestamps_are_seen(env, resources, instance, tmp_path):
+    project = unique("proj")
+    stage_bundle(SYNTHETIC, uploads_dir(env), project, "fresh")
+    first = evaluate(instance, resources)
+    apply(instance, first)
+    (uploads_dir(env) / project).mkdir(exist_ok=True)
+    shutil.move(staged_elsewhere(tmp_path, project, "moved"), uploads_dir(env) / project / "moved")
+    subprocess.run(["cp", "-rp", str(staged_elsewhere(tmp_path, project, "copied")), str(uploads_dir(env) / project)],
+                   check=True)  # fmt: skip
+    assert (uploads_dir(env) / project / "copied" / "manifest.json").stat().st_mtime == 1_600_000_000.0
+    later = evaluate(instance, resources, cursor=first.cursor)
+    assert sorted(r.partition_key for r in later.run_requests) == [f"{project}__copied", f"{project}__moved"]
+    apply(instance, later)
+    assert evaluate(instance, resources, cursor=later.cursor).run_requests == []
+    assert evaluate(instance, resources, cursor=None).run_requests == []  # a reset cursor: nothing re-queued
+
+
+def test_s3_listing_of_10000_keys_resumes_with_start_after(env, s3_env, instance, monkeypatch):
+    for name, value in s3_env.items():
+        monkeypatch.setenv(name, value)
+    bucket = s3_env["S3_BUCKET"]
+    resources = build_resources({**env, **s3_env, "WESSLEY_UPLOADS": f"s3://{bucket}/uploads",
+                                 "WESSLEY_SENSOR_PAGE_KEYS": "1000"})  # fmt: skip
+    bodies = {
+        name: (SYNTHETIC / name).read_bytes() for name in ("text_spans.ndjson", "components.json", "netlist.json")
+    }
+    manifest = json.loads((SYNTHETIC / "manifest.json").read_text())
+    project = unique("proj")
+    complete = [f"job-{i:04d}" for i in range(0, 2480, 83)]  # 30 uploads spread through the key space
+    objects = []
+    for i in range(2480):
+        job = f"job-{i:04d}"
+        for name, body in bodies.items():
+            objects.append((f"uploads/{project}/{job}/{name}", body))
+        if job in complete:
+            objects.append((f"uploads/{project}/{job}/manifest.json",
+                            json.dumps({**manifest, "project_id": project, "job_id": job}).encode()))  # fmt: skip
+    objects += [(f"uploads/zz-stray/{i}.txt", b"x") for i in range(10_000 - len(objects))]
+    assert len(objects) == 10_000
+    # Written straight into the moto server's store (10,000 PUTs over HTTP take a minute here);
+    # every listing the sensor makes still goes over HTTP.
+    partition, account = s3_backends.bucket_accounts[bucket]
+    backend = s3_backends[account][partition]
+    for key, body in objects:
+        backend.put_object(bucket, key, body)
+
+    # Each tick reads one page from where the last stopped, always ending at a folder's end.
+    requested, afters, cursor = [], [], None
+    for _ in range(11):
+        result = evaluate(instance, resources, cursor=cursor)
+        apply(instance, result)
+        requested += [r.partition_key for r in result.run_requests]
+        cursor = result.cursor
+        afters.append(json.loads(cursor)["after"])
+    assert sorted(requested) == [f"{project}__{job}" for job in complete]  # each once
+    assert afters[-1] == ""  # the whole listing was read: the next tick starts from the top
+    assert all(a.endswith("/text_spans.ndjson") or "zz-stray" in a for a in afters[:-1])  # a folder's last key
+    assert afters[:-1] == sorted(afters[:-1])
+    assert evaluate(instance, resources, cursor=None).run_requests == []
+
+
+def test_s3_store_lists_one_page_from_start_after(s3_env):
+    client = boto3.client("s3", endpoint_url=s3_env["S3_ENDPOINT_URL"], region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    for i in range(30):
+        client.put_object(Bucket=s3_env["S3_BUCKET"], Key=f"in/k{i:02d}", Body=b"x")
+    calls = []
+    client.meta.events.register("before-call.s3.ListObjectsV2", lambda params, **_: calls.append(params))
+    store = S3Store(client, s3_env["S3_BUCKET"], "in")
+    assert [o.key for o in store.list("", start_after="k09", limit=5)] == ["k10", "k11", "k12", "k13", "k14"]
+    assert len(calls) == 1 and calls[0]["query_string"]["start-after"] == "in/k09"

@@ -1,6 +1,8 @@
 """What every per-job asset shares: its partition, its retry policy, its project/job ids."""
 
-from dagster import AssetExecutionContext, BackfillPolicy, Backoff, Jitter, RetryPolicy
+import warnings
+
+from dagster import AssetExecutionContext, BackfillPolicy, Backoff, BetaWarning, Jitter, RetryPolicy
 
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.partitions import ingestion_partitions
@@ -8,6 +10,8 @@ from wessley_dagster.partitions import ingestion_partitions
 # Each asset is one job's data: a backfill of many partitions runs one run per partition, so a
 # partition range never reaches an asset or an IO manager.
 PER_JOB = {"partitions_def": ingestion_partitions, "backfill_policy": BackfillPolicy.multi_run(1)}
+# Chosen knowingly; its beta notice would otherwise print once per asset at every load.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
 
 # A backend that is configured but down fails the step after these retries, never silently.
 BACKEND_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)

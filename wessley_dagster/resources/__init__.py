@@ -45,7 +45,8 @@ def uploads_resource(location: str, env: Mapping[str, str]) -> UploadsResource:
     limits = {
         field: int(env[name])
         for field, name in (("max_file_mb", "WESSLEY_MAX_FILE_MB"), ("max_text_chars", "WESSLEY_MAX_TEXT_CHARS"),
-                            ("max_json_depth", "WESSLEY_MAX_JSON_DEPTH"))
+                            ("max_json_depth", "WESSLEY_MAX_JSON_DEPTH"),
+                            ("sensor_page_keys", "WESSLEY_SENSOR_PAGE_KEYS"))
         if env.get(name)
     }  # fmt: skip
     parsed = urlparse(location)

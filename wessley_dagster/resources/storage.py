@@ -58,6 +58,9 @@ class UploadsResource(ConfigurableResource):
     max_file_mb: int = Field(default=256, ge=1, description="largest bundle file (WESSLEY_MAX_FILE_MB)")
     max_text_chars: int = Field(default=20_000, ge=1, description="longest string value (WESSLEY_MAX_TEXT_CHARS)")
     max_json_depth: int = Field(default=32, ge=5, description="deepest JSON nesting (WESSLEY_MAX_JSON_DEPTH)")
+    sensor_page_keys: int = Field(
+        default=10_000, ge=10, description="keys the upload sensor lists per tick (WESSLEY_SENSOR_PAGE_KEYS)"
+    )
 
     def limits(self) -> BundleLimits:
         return BundleLimits(self.max_file_mb * 2**20, self.max_text_chars, self.max_json_depth)

@@ -72,8 +72,16 @@ class MetadataStore:
 
     # --- projects and jobs -------------------------------------------------------------------
 
-    def register_job(self, manifest: Manifest, status: str, stage: str | None = None, error: str | None = None) -> None:
-        """Create or update the project and job rows for a manifest (idempotent)."""
+    def register_job(
+        self,
+        manifest: Manifest,
+        status: str,
+        stage: str | None = None,
+        error: str | None = None,
+        upload_digest: str | None = None,
+    ) -> None:
+        """Create or update the project and job rows for a manifest (idempotent); the sensor passes
+        the digest of the upload it saw, a run leaves the recorded one as it is."""
         now = _now()
         params = {
             "p": manifest.project_id,
@@ -84,6 +92,7 @@ class MetadataStore:
             "stage": stage,
             "e": error,
             "c": manifest.created_at.isoformat(),
+            "d": upload_digest,
             "now": now,
         }
         with self.engine.begin() as conn:
@@ -99,9 +108,10 @@ class MetadataStore:
             conn.execute(
                 text(
                     "insert into ingestion_jobs (project_id, job_id, user_id, status, stage, progress, error, "
-                    "created_at, updated_at) values (:p, :j, :u, :s, :stage, 0, :e, :c, :now) "
+                    "upload_digest, created_at, updated_at) values (:p, :j, :u, :s, :stage, 0, :e, :d, :c, :now) "
                     "on conflict (project_id, job_id) do update set status = excluded.status, "
-                    "stage = excluded.stage, error = excluded.error, updated_at = excluded.updated_at"
+                    "stage = excluded.stage, error = excluded.error, updated_at = excluded.updated_at, "
+                    "upload_digest = coalesce(excluded.upload_digest, ingestion_jobs.upload_digest)"
                 ),
                 params,
             )
@@ -110,17 +120,27 @@ class MetadataStore:
         rows = self._rows("select user_id from projects where project_id = :p", {"p": project_id})
         return rows[0]["user_id"] if rows else None
 
-    def refuse_upload(self, project_id: str, job_id: str, user_id: str, error: str) -> None:
+    def refuse_upload(self, project_id: str, job_id: str, user_id: str, error: str, upload_digest: str) -> None:
         """A job row marked invalid for an upload refused before any run, in a project that exists;
         the project row itself is left as it is."""
         now = _now()
         self._exec(
-            "insert into ingestion_jobs (project_id, job_id, user_id, status, stage, progress, error, created_at, "
-            "updated_at, finished_at) values (:p, :j, :u, 'invalid', 'upload', 0, :e, :now, :now, :now) "
-            "on conflict (project_id, job_id) do update set status = 'invalid', stage = 'upload', "
-            "error = excluded.error, updated_at = excluded.updated_at, finished_at = excluded.finished_at",
-            {"p": project_id, "j": job_id, "u": user_id, "e": error[:4000], "now": now},
+            "insert into ingestion_jobs (project_id, job_id, user_id, status, stage, progress, error, upload_digest, "
+            "created_at, updated_at, finished_at) values (:p, :j, :u, 'invalid', 'upload', 0, :e, :d, :now, :now, "
+            ":now) on conflict (project_id, job_id) do update set status = 'invalid', stage = 'upload', "
+            "error = excluded.error, upload_digest = excluded.upload_digest, updated_at = excluded.updated_at, "
+            "finished_at = excluded.finished_at",
+            {"p": project_id, "j": job_id, "u": user_id, "e": error[:4000], "d": upload_digest, "now": now},
         )
+
+    def settled_upload(self, project_id: str, job_id: str, upload_digest: str) -> bool:
+        """Whether this very upload was already refused, rejected or found invalid."""
+        rows = self._rows(
+            "select 1 from ingestion_jobs where project_id = :p and job_id = :j and upload_digest = :d "
+            "and status in ('invalid', 'rejected')",
+            {"p": project_id, "j": job_id, "d": upload_digest},
+        )
+        return bool(rows)
 
     def mark_invalid(self, project_id: str, job_id: str, error: str, upload_digest: str) -> None:
         """The job's upload failed validation: not retried, not counted against the quota, and not

@@ -59,8 +59,8 @@ class ObjectStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def list(self, prefix: str, since: datetime | None = None) -> list[ListedObject]:
-        """Objects under prefix, modified after `since` when given."""
+    def list(self, prefix: str, start_after: str = "", limit: int | None = None) -> list[ListedObject]:
+        """Objects under prefix in key order: those after `start_after`, at most `limit` of them."""
         ...
 
 
@@ -98,7 +98,7 @@ class LocalFolderStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def list(self, prefix: str, since: datetime | None = None) -> list[ListedObject]:
+    def list(self, prefix: str, start_after: str = "", limit: int | None = None) -> list[ListedObject]:
         base = self.root / prefix
         if not base.exists():
             return []
@@ -109,15 +109,13 @@ class LocalFolderStore:
             # A symlink is never an object: in an upload folder it could point anywhere on the host.
             if path.is_symlink() or not path.resolve().is_relative_to(root):
                 continue
-            if path.is_file() and not path.name.endswith(".tmp"):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_file() and not path.name.endswith(".tmp") and key > start_after:
                 stat = path.stat()
                 modified = datetime.fromtimestamp(stat.st_mtime, UTC)
-                if since is not None and modified <= since:
-                    continue
-                key = path.relative_to(self.root).as_posix()
                 etag = f"{stat.st_size}-{stat.st_mtime_ns}"
                 out.append(ListedObject(key, stat.st_size, modified, etag, path.as_uri(), self.name))
-        return sorted(out, key=lambda o: o.key)
+        return _first(out, limit)
 
 
 class S3Store:
@@ -140,11 +138,14 @@ class S3Store:
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
-    def list(self, prefix: str, since: datetime | None = None) -> list[ListedObject]:
-        from dagster_aws.s3.sensor import get_objects
-
+    def list(self, prefix: str, start_after: str = "", limit: int | None = None) -> list[ListedObject]:
+        """ListObjectsV2 pages (1,000 keys each) from `StartAfter`, stopping once `limit` keys are read."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._key(prefix)}
+        if start_after:
+            params["StartAfter"] = self._key(start_after)
+        if limit is not None:
+            params["PaginationConfig"] = {"MaxItems": limit}
         strip = len(self.prefix) + 1 if self.prefix else 0
-        objects = get_objects(self.bucket, prefix=self._key(prefix), since_last_modified=since, client=self.client)
         return [
             ListedObject(
                 o["Key"][strip:],
@@ -154,7 +155,8 @@ class S3Store:
                 f"s3://{self.bucket}/{o['Key']}",
                 self.name,
             )
-            for o in objects
+            for page in self.client.get_paginator("list_objects_v2").paginate(**params)
+            for o in page.get("Contents", [])
         ]
 
 
@@ -200,9 +202,15 @@ class FallbackStore:
         for backend in self.backends:
             backend.delete(key)
 
-    def list(self, prefix: str, since: datetime | None = None) -> list[ListedObject]:
+    def list(self, prefix: str, start_after: str = "", limit: int | None = None) -> list[ListedObject]:
         seen: dict[str, ListedObject] = {}
         for backend in self.backends:
-            for obj in backend.list(prefix, since):
+            for obj in backend.list(prefix, start_after, limit):
                 seen.setdefault(obj.key, obj)
-        return sorted(seen.values(), key=lambda o: o.key)
+        return _first(list(seen.values()), limit)
+
+
+def _first(objects: list[ListedObject], limit: int | None) -> list[ListedObject]:
+    """The first `limit` objects in key order (S3's order: UTF-8 bytes)."""
+    ordered = sorted(objects, key=lambda o: o.key.encode())
+    return ordered if limit is None else ordered[:limit]
