@@ -4,7 +4,16 @@ All are blocking: a failing one (severity ERROR) stops `job_record`, so the run 
 failure sensor marks the job `failed` with the check's name, and a job is never `succeeded` with
 a graph or index that does not hold its bundle."""
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetIn, asset_check
+import warnings
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetIn,
+    PreviewWarning,
+    asset_check,
+)
 
 from wessley_dagster.assets.chunks import Embeddings
 from wessley_dagster.assets.common import EMBEDDED_VECTORS_POOL
@@ -15,6 +24,9 @@ from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.graph import GraphResource
 from wessley_dagster.resources.vectors import VectorResource
+
+# Partitioned checks are what a per-job check is; their preview notice would print at every load.
+warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec", category=PreviewWarning)
 
 _BUNDLE = {"bundle": AssetIn("bundle")}
 ERROR = AssetCheckSeverity.ERROR  # a failure blocks job_record

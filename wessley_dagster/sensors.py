@@ -7,13 +7,16 @@ from dataclasses import asdict, dataclass, field
 
 from dagster import (
     DagsterEventType,
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
     RunRequest,
     RunsFilter,
+    RunStatusSensorContext,
     SensorEvaluationContext,
     SensorResult,
     run_failure_sensor,
+    run_status_sensor,
     sensor,
 )
 from dagster._core.execution.plan.objects import StepFailureData
@@ -28,7 +31,7 @@ from wessley_dagster.domain.bundle import (
     split_partition_key,
 )
 from wessley_dagster.jobs import ingest_job
-from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.partitions import ingestion_partitions, run_partition
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
 from wessley_dagster.stores.objects import ListedObject, ObjectStore, upload_digest
@@ -188,13 +191,31 @@ def _cause(failure: StepFailureData) -> str:
     return failure.error.message.strip() if failure.error else "unknown error"
 
 
+# Run status sensors read only new run events: cheap enough to look every few seconds, so a job
+# row never lags its run by long.
+ROW_SENSOR_INTERVAL = 5
+
+
+@run_status_sensor(
+    run_status=DagsterRunStatus.SUCCESS,
+    default_status=DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=ROW_SENSOR_INTERVAL,
+)
+def ingest_success_sensor(context: RunStatusSensorContext, metadata: MetadataResource) -> None:
+    """A successful run that did not include `job_record` (a UI selection, part of a backfill)
+    marks its job `succeeded` too, so no launch path leaves a row `running`."""
+    key = run_partition(context.dagster_run.tags)
+    if key and context.instance.has_dynamic_partition(ingestion_partitions.name, key):
+        metadata.store.finish_run(*split_partition_key(key), context.dagster_run.run_id)
+
+
 # Every job of the code location: "Materialize" in the UI and backfills run as __ASSET_JOB, not as
 # ingest_job, and their failures must reach the job row too.
-@run_failure_sensor(default_status=DefaultSensorStatus.RUNNING)
+@run_failure_sensor(default_status=DefaultSensorStatus.RUNNING, minimum_interval_seconds=ROW_SENSOR_INTERVAL)
 def ingest_failure_sensor(context: RunFailureSensorContext, metadata: MetadataResource) -> None:
     """Marks the failed run's job `failed` with the failing steps' causes and the steps that had
     completed, so the job page shows what failed and which stores the run had already written."""
-    key = context.dagster_run.tags.get("dagster/partition")
+    key = run_partition(context.dagster_run.tags)
     if not key or not context.instance.has_dynamic_partition(ingestion_partitions.name, key):
         return
     project_id, job_id = split_partition_key(key)

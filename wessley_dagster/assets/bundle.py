@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
-from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids
+from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids, record_stage
 from wessley_dagster.domain.bundle import Bundle, BundleError, read_bundle
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
@@ -39,7 +39,7 @@ def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: M
                 allow_retries=False,
             ) from exc
     metadata.store.register_job(result.manifest, status="running", stage="bundle")
-    metadata.store.set_stage(project_id, job_id, "bundle", 10, run_id=context.run_id)
+    record_stage(context, metadata, "bundle", 10)
     context.add_output_metadata(
         {
             "text_spans": len(result.text_spans),

@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, asset
 from pydantic import BaseModel
 
-from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids
+from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, record_stage
 from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk, build_chunks
 from wessley_dagster.domain.embedders import embed_cached
@@ -36,7 +36,7 @@ def chunks(
     """Page-aware overlapping text windows plus one description per component, net and page."""
     parts = bundle.with_parts(text_spans, components, netlist)
     result = build_chunks(parts)
-    metadata.store.set_stage(*job_ids(context), "chunks", 40)
+    record_stage(context, metadata, "chunks", 40)
     by_type: dict[str, int] = {}
     for chunk in result:
         by_type[chunk.chunk_type] = by_type.get(chunk.chunk_type, 0) + 1
@@ -62,7 +62,7 @@ def embeddings(
     # A refused key or request fails at once; rate limits and outages are retried by the step too.
     with retry_only_transient("embeddings"):
         vectors, fresh = embed_cached(embedder, [c.text for c in chunks], metadata.store)
-    metadata.store.set_stage(*job_ids(context), "embeddings", 60)
+    record_stage(context, metadata, "embeddings", 60)
     context.add_output_metadata(
         {
             "model": embedder.model,

@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, BackfillPolicy, Backoff, BetaWarning,
 
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.resources.metadata import MetadataResource
 
 # Each asset is one job's data: a backfill of many partitions runs one run per partition, so a
 # partition range never reaches an asset or an IO manager.
@@ -22,3 +23,8 @@ EMBEDDED_VECTORS_POOL = "embedded_vectors"  # Qdrant Edge: one writer process at
 
 def job_ids(context: AssetExecutionContext) -> tuple[str, str]:
     return split_partition_key(context.partition_key)
+
+
+def record_stage(context: AssetExecutionContext, metadata: MetadataResource, stage: str, progress: int) -> None:
+    """The job row follows the run, whichever way it was launched: this asset's stage is done."""
+    metadata.store.set_stage(*job_ids(context), stage, progress, run_id=context.run_id)

@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, asset
 
-from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids
+from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids, record_stage
 from wessley_dagster.domain.bundle import DEBUG_OVERLAY, Bundle
 from wessley_dagster.domain.chunking import Chunk
 from wessley_dagster.domain.exports import ExportFile, build_exports
@@ -27,5 +27,5 @@ def exports(
     project_id, job_id = job_ids(context)
     overlay = uploads.object_store().get(f"{project_id}/{job_id}/{DEBUG_OVERLAY}") if bundle.has_debug_overlay else None
     files = build_exports(bundle, chunks, overlay)
-    metadata.store.set_stage(project_id, job_id, "exports", 90)
+    record_stage(context, metadata, "exports", 90)
     return files

@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, asset
 
 from wessley_dagster.assets.chunks import Embeddings
-from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, PER_JOB, job_ids
+from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, PER_JOB, job_ids, record_stage
 from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk
 from wessley_dagster.domain.graph_model import GraphPayload, bundle_to_graph
@@ -50,7 +50,7 @@ def vector_index(
         )
         for chunk, vector in zip(chunks, embeddings.vectors, strict=True)
     ]
-    metadata.store.set_stage(project_id, job_id, "vector_index", 75)
+    record_stage(context, metadata, "vector_index", 75)
     context.add_output_metadata({"chunker_version": CHUNKER_VERSION, "embedding_model": embeddings.model})
     return VectorBatch(project_id=project_id, job_id=job_id, dimension=embeddings.dimension, points=points)
 
@@ -72,5 +72,5 @@ def schematic_graph(
 ) -> GraphPayload:
     """Vehicle, components, pins, nets, text-span provenance and topology as one graph per job."""
     parts = bundle.with_parts(text_spans, components, netlist)
-    metadata.store.set_stage(*job_ids(context), "schematic_graph", 85)
+    record_stage(context, metadata, "schematic_graph", 85)
     return bundle_to_graph(parts)

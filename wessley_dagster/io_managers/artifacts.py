@@ -34,7 +34,7 @@ class ArtifactsIOManager(ConfigurableIOManager):
 
     def _store(self, context: OutputContext, obj: Any) -> None:
         store = self.storage.object_store()
-        prefix = job_prefix(context.partition_key)
+        prefix = job_prefix(context.asset_partition_key)  # also set for a backfill's one-partition range
         name = context.asset_key.path[-1]
         if _is_exports(context.dagster_type.typing_type):
             written = {f.name: store.put(f"{prefix}/{EXPORTS}/{f.name}", f.data, f.content_type) for f in obj}

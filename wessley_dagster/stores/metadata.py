@@ -186,6 +186,17 @@ class MetadataStore:
             },
         )
 
+    def finish_run(self, project_id: str, job_id: str, run_id: str) -> None:
+        """A run of some of the job's assets (a UI selection, a partial backfill) succeeded: the job is
+        `succeeded` again, its metrics those of the last run that included `job_record`. Only the
+        row that run was writing is touched; a later run's row is left to that run."""
+        self._exec(
+            "update ingestion_jobs set status = 'succeeded', stage = 'done', progress = 100, error = null, "
+            "updated_at = :now, finished_at = :now "
+            "where project_id = :p and job_id = :j and dagster_run_id = :run and status = 'running'",
+            {"p": project_id, "j": job_id, "run": run_id, "now": _now()},
+        )
+
     def fail_job(self, project_id: str, job_id: str, error: str) -> None:
         """The run failed; a job whose upload this run found invalid stays `invalid`."""
         self._exec(
