@@ -1,16 +1,32 @@
 """The code location: assembles assets, checks, jobs, sensors, schedules and resources."""
 
-from dagster import Definitions, in_process_executor, load_assets_from_modules
+from importlib.metadata import version
+
+from dagster import AssetSpec, Definitions, in_process_executor, load_assets_from_modules
 
 from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
 from wessley_dagster.checks import ALL_CHECKS
 from wessley_dagster.jobs import ingest_job
-from wessley_dagster.resources import build_resources
+from wessley_dagster.resources import asset_kinds, build_resources
 from wessley_dagster.schedules import nightly_reconcile
 from wessley_dagster.sensors import ingest_failure_sensor, ingest_success_sensor, upload_sensor
 
+KINDS = asset_kinds()
+PACKAGE_VERSION = version("wessley-dagster")
+
+
+def _described(spec: AssetSpec) -> AssetSpec:
+    """Kinds that name the configured backend; a code version on every asset (its own if it has one)."""
+    return spec.replace_attributes(
+        kinds=KINDS[spec.key.to_user_string()], code_version=spec.code_version or PACKAGE_VERSION
+    )
+
+
 defs = Definitions(
-    assets=load_assets_from_modules([bundle, extraction, chunks, indexes, exports, job_record]),
+    assets=[
+        a.map_asset_specs(_described)
+        for a in load_assets_from_modules([bundle, extraction, chunks, indexes, exports, job_record])
+    ],
     asset_checks=ALL_CHECKS,
     jobs=[ingest_job],
     sensors=[upload_sensor, ingest_success_sensor, ingest_failure_sensor],

@@ -5,6 +5,7 @@ import sys
 from dagster import AssetKey
 
 from wessley_dagster.definitions import defs
+from wessley_dagster.resources import asset_kinds
 
 ASSETS = {"bundle", "text_spans", "components", "netlist", "chunks", "embeddings", "vector_index",
           "schematic_graph", "exports", "job_record"}  # fmt: skip
@@ -57,3 +58,17 @@ def test_production_lists_every_missing_backend_at_load():
                   "SUPABASE_DB_URL": "postgresql://x@db/postgres"}  # fmt: skip
     assert load_definitions(**production).returncode == 0  # nothing connects at load
     assert load_definitions().returncode == 0  # local: the embedded defaults
+
+
+def test_kinds_name_the_configured_backends_and_every_asset_has_owner_and_code_version():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners == ["team:data-engineering"] and node.code_version, key
+    local = asset_kinds({})
+    assert (local["schematic_graph"], local["job_record"], local["chunks"]) == ({"arcadedb"}, {"sqlite"}, {"file"})
+    real = asset_kinds({"NEO4J_URI": "bolt://db", "SUPABASE_DB_URL": "postgresql://db", "S3_BUCKET": "b",
+                        "OPENAI_API_KEY": "k"})  # fmt: skip
+    assert (real["schematic_graph"], real["job_record"], real["chunks"]) == ({"neo4j"}, {"postgres"}, {"s3"})
+    assert real["embeddings"] == {"openai", "s3"}
+    assert {k: graph.get(AssetKey(k)).kinds for k in local} == local  # this process: the embedded defaults

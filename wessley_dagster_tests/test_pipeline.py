@@ -7,7 +7,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from dagster import asset, materialize
+from dagster import AssetKey, asset, materialize
 
 from wessley_dagster import cli
 from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
@@ -189,6 +189,12 @@ def test_downstream_assets_query_the_stores_through_the_io_managers(graph_env, i
         instance=instance,
     )
     assert result.output_for_node("vector_report") == 24  # fmt: skip
+    # What the UI shows on the table assets: row count, column schema, a preview, where it is stored.
+    components = instance.get_latest_materialization_event(AssetKey("components")).asset_materialization.metadata
+    assert components["dagster/row_count"].value == 10
+    assert [c.name for c in components["dagster/column_schema"].value.columns][:4] == ["id", "type", "value", "page"]
+    assert components["preview"].value.splitlines()[0].startswith("| id ") and "K3" in components["preview"].value
+    assert components["components.json bytes"].value > 0 and components["components.json"].value.endswith(".json")
     assert result.output_for_node("artifact_report") == {
         "manifest": "roadster", "spans": 31, "components": 10, "nets": 10, "chunks": 24, "vectors": True,
         "exports": {"bundle.json": "application/json", "chunks.ndjson": "application/x-ndjson",

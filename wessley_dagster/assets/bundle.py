@@ -14,7 +14,6 @@ from wessley_dagster.retries import retry_only_transient
     io_manager_key=ARTIFACTS_IO,
     retry_policy=BACKEND_RETRY,
     group_name="ingest",
-    kinds={"python"},
 )
 def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: MetadataResource) -> Bundle:
     """The upload `<project>/<job>/` validated into typed models; bad input fails with file, place and problem."""

@@ -4,6 +4,7 @@ from dagster import AssetExecutionContext, asset
 from pydantic import BaseModel
 
 from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, record_stage
+from wessley_dagster.assets.table_metadata import table_metadata
 from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk, build_chunks
 from wessley_dagster.domain.embedders import embed_cached
@@ -40,7 +41,7 @@ def chunks(
     by_type: dict[str, int] = {}
     for chunk in result:
         by_type[chunk.chunk_type] = by_type.get(chunk.chunk_type, 0) + 1
-    context.add_output_metadata({"count": len(result), "chunker_version": CHUNKER_VERSION, **by_type})
+    context.add_output_metadata({**table_metadata(result, Chunk), "chunker_version": CHUNKER_VERSION, **by_type})
     return result
 
 

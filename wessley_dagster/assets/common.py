@@ -10,7 +10,12 @@ from wessley_dagster.resources.metadata import MetadataResource
 
 # Each asset is one job's data: a backfill of many partitions runs one run per partition, so a
 # partition range never reaches an asset or an IO manager.
-PER_JOB = {"partitions_def": ingestion_partitions, "backfill_policy": BackfillPolicy.multi_run(1)}
+PER_JOB = {
+    "partitions_def": ingestion_partitions,
+    "backfill_policy": BackfillPolicy.multi_run(1),
+    "owners": ["team:data-engineering"],
+    "tags": {"domain": "vehicle-schematics"},
+}
 # Chosen knowingly; its beta notice would otherwise print once per asset at every load.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
 

@@ -3,7 +3,8 @@
 from dagster import AssetExecutionContext, asset
 
 from wessley_dagster.assets.common import ARTIFACTS_IO, PER_JOB
-from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
+from wessley_dagster.assets.table_metadata import table_metadata
+from wessley_dagster.domain.bundle import Bundle, Component, Net, Netlist, TextSpan
 
 _COMMON = {**PER_JOB, "io_manager_key": ARTIFACTS_IO, "group_name": "ingest"}
 
@@ -11,8 +12,8 @@ _COMMON = {**PER_JOB, "io_manager_key": ARTIFACTS_IO, "group_name": "ingest"}
 @asset(**_COMMON)
 def text_spans(context: AssetExecutionContext, bundle: Bundle) -> list[TextSpan]:
     """OCR / PDF text spans with page, bbox, confidence and engine."""
-    pages = sorted({s.page for s in bundle.text_spans})
-    context.add_output_metadata({"count": len(bundle.text_spans), "pages": len(pages)})
+    pages = {s.page for s in bundle.text_spans}
+    context.add_output_metadata({**table_metadata(bundle.text_spans, TextSpan), "pages": len(pages)})
     return bundle.text_spans
 
 
@@ -20,7 +21,7 @@ def text_spans(context: AssetExecutionContext, bundle: Bundle) -> list[TextSpan]
 def components(context: AssetExecutionContext, bundle: Bundle) -> list[Component]:
     """Components with their pins and the spans they were read from."""
     pins = sum(len(c.pins) for c in bundle.components)
-    context.add_output_metadata({"count": len(bundle.components), "declared_pins": pins})
+    context.add_output_metadata({**table_metadata(bundle.components, Component), "declared_pins": pins})
     return bundle.components
 
 
@@ -30,7 +31,7 @@ def netlist(context: AssetExecutionContext, bundle: Bundle) -> Netlist:
     connections = sum(len(n.connections) for n in bundle.netlist.nets)
     context.add_output_metadata(
         {
-            "nets": len(bundle.netlist.nets),
+            **table_metadata(bundle.netlist.nets, Net),  # one row per net
             "connections": connections,
             "junctions": len(bundle.netlist.junctions),
         }

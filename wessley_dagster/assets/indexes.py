@@ -19,7 +19,6 @@ from wessley_dagster.stores.vectors import VectorPoint, point_id
     group_name="index",
     retry_policy=BACKEND_RETRY,
     pool=EMBEDDED_VECTORS_POOL,
-    kinds={"qdrant"},
 )
 def vector_index(
     context: AssetExecutionContext,
@@ -60,7 +59,6 @@ def vector_index(
     io_manager_key="graph_io_manager",
     group_name="index",
     retry_policy=BACKEND_RETRY,
-    kinds={"neo4j"},
 )
 def schematic_graph(
     context: AssetExecutionContext,

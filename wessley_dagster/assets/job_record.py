@@ -25,7 +25,6 @@ def _artifact_type(name: str) -> str:
     group_name="record",
     retry_policy=BACKEND_RETRY,
     pool=EMBEDDED_VECTORS_POOL,
-    kinds={"postgres"},
 )
 def job_record(
     context: AssetExecutionContext,

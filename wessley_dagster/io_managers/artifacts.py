@@ -4,13 +4,14 @@ the asset's type annotation, so reading back yields the same typed objects."""
 
 from typing import Any, get_args, get_origin
 
-from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
+from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext, ResourceDependency
 from pydantic import TypeAdapter
 
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.domain.exports import ExportFile
 from wessley_dagster.resources.storage import StorageResource
 from wessley_dagster.retries import retry_only_transient
+from wessley_dagster.stores.objects import StoredObject
 
 EXPORTS = "exports"
 
@@ -25,7 +26,24 @@ def _is_exports(annotation: Any) -> bool:
     return get_origin(annotation) is list and get_args(annotation) == (ExportFile,)
 
 
+def _where(stored: StoredObject, label: str) -> dict[str, MetadataValue]:
+    """A stored object's place (a clickable path or URL), its size as a number, and its backend."""
+    place = (
+        MetadataValue.path(stored.url.removeprefix("file://"))
+        if stored.url.startswith("file://")
+        else (MetadataValue.url(stored.url))
+    )
+    return {
+        label: place,
+        f"{label} bytes": MetadataValue.int(stored.size),
+        f"{label} backend": MetadataValue.text(stored.backend),
+    }
+
+
 class ArtifactsIOManager(ConfigurableIOManager):
+    """Stores each per-job asset value under `<project>/<job>/` in the artifact storage chain, and
+    reads it back as the type it was written with."""
+
     storage: ResourceDependency[StorageResource]
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
@@ -42,12 +60,12 @@ class ArtifactsIOManager(ConfigurableIOManager):
                 if stale.key.rsplit("/", 1)[-1] not in written:
                     store.delete(stale.key)
             context.add_output_metadata(
-                {n: f"{o.backend} {o.url} ({o.size} bytes)" for n, o in sorted(written.items())}
+                {k: v for n, o in sorted(written.items()) for k, v in _where(o, f"{EXPORTS}/{n}").items()}
             )
             return
         data = TypeAdapter(context.dagster_type.typing_type).dump_json(obj)
         stored = store.put(f"{prefix}/{name}.json", data, "application/json")
-        context.add_output_metadata({"backend": stored.backend, "url": stored.url, "bytes": stored.size})
+        context.add_output_metadata(_where(stored, f"{name}.json"))
 
     def load_input(self, context: InputContext) -> Any:
         with retry_only_transient(f"reading {context.asset_key.path[-1]}"):

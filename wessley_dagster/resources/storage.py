@@ -35,6 +35,9 @@ class S3Location(Config):
 
 
 class StorageResource(ConfigurableResource):
+    """Artifact storage: S3, then Supabase Storage, then a local folder, each configured one in
+    that fallback order; each stored object records which backend took it."""
+
     s3: S3Location | None = None
     supabase: S3Location | None = None
     local_dir: str | None = ".wessley/artifacts"
