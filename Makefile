@@ -9,7 +9,7 @@ DEV_PORT ?= 3000
 LAUNCHER := tools/neo4j-launcher
 LAUNCHER_JAR := $(LAUNCHER)/target/neo4j-launcher-1.0.jar
 
-.PHONY: install demo test dev lint bench bench-graph bench-search java postgres stop clean
+.PHONY: install demo test dev lint bench bench-graph bench-search java postgres chromium stop clean
 
 install: $(VENV)/.installed
 
@@ -41,7 +41,12 @@ postgres:
 	@test -x /usr/lib/postgresql/15/bin/initdb || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15)
 
-test: install $(LAUNCHER_JAR) postgres
+# Debian's Chromium for the UI test, driven by Playwright (no browser download).
+chromium:
+	@command -v chromium > /dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: install $(LAUNCHER_JAR) postgres chromium
 	$(BIN)/pytest -q -rs -p no:cacheprovider
 
 lint: install

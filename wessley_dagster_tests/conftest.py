@@ -162,3 +162,21 @@ def s3_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "S3_ACCESS_KEY_ID": "testing",
         "S3_SECRET_ACCESS_KEY": "testing",
     }
+
+
+@pytest.fixture
+def dev(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
+    """`dagster dev` on this test's home and a fresh DAGSTER_HOME; yields it and its environment."""
+    import os
+
+    from wessley_dagster_tests.dagster_dev import DagsterDev
+
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
+    dev_env = {**os.environ, **env, "DAGSTER_HOME": str(dagster_home)}
+    server = DagsterDev(dev_env, tmp_path)
+    try:
+        yield server, dev_env
+    finally:
+        server.stop()
