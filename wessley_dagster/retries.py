@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from botocore.exceptions import ClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
-from dagster import Failure
+from dagster import Failure, get_dagster_logger
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 from sqlalchemy.exc import OperationalError
 
@@ -55,5 +55,7 @@ def retry_only_transient(stage: str) -> Iterator[None]:
         raise
     except Exception as exc:
         if is_transient(exc):
+            # Dagster's own retry notice names only the step; the cause goes to the run's log.
+            get_dagster_logger().warning(f"{stage}: transient {type(exc).__name__}: {exc}; the step will be retried")
             raise
         raise Failure(description=f"{stage}: {type(exc).__name__}: {exc}", allow_retries=False) from exc

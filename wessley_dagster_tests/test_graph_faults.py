@@ -76,6 +76,9 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
             chain.append(f"{failure.cls_name}: {failure.message}")
             failure = failure.cause or failure.context
         assert any(line.startswith("ServiceUnavailable: ") and "Connection refused" in line for line in chain), chain
+        # Each retry says why in the run's log, not only that the step asked for one.
+        logged = [e.user_message for e in instance.all_logs(result.run_id) if e.dagster_event is None]
+        assert sum(m.startswith("schematic_graph: transient ServiceUnavailable: ") for m in logged) >= 3, logged
 
         server.start()  # same data folder: whatever the killed load left is still there
         assert materialize_partition().success
