@@ -18,7 +18,14 @@ from dagster import (
 from wessley_dagster.assets.chunks import Embeddings
 from wessley_dagster.assets.common import EMBEDDED_VECTORS_POOL
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
-from wessley_dagster.domain.bundle import Bundle, declared_pin_mismatches, split_partition_key
+from wessley_dagster.domain.bundle import (
+    Component,
+    Netlist,
+    TextSpan,
+    ValidatedUpload,
+    declared_pin_mismatches,
+    split_partition_key,
+)
 from wessley_dagster.domain.chunking import Chunk
 from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.partitions import ingestion_partitions
@@ -28,17 +35,23 @@ from wessley_dagster.resources.vectors import VectorResource
 # Partitioned checks are what a per-job check is; their preview notice would print at every load.
 warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec", category=PreviewWarning)
 
-_BUNDLE = {"bundle": AssetIn("bundle")}
+# The bundle as its assets stored it: the validated upload and its three parts.
+_BUNDLE = {name: AssetIn(name) for name in ("bundle", "text_spans", "components", "netlist")}
 ERROR = AssetCheckSeverity.ERROR  # a failure blocks job_record
 
 
 @asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, additional_ins=_BUNDLE, blocking=True)
 def graph_counts_match_bundle(
-    context: AssetCheckExecutionContext, bundle: Bundle, graph: GraphResource
+    context: AssetCheckExecutionContext,
+    bundle: ValidatedUpload,
+    text_spans: list[TextSpan],
+    components: list[Component],
+    netlist: Netlist,
+    graph: GraphResource,
 ) -> AssetCheckResult:
     """Every node label and relationship type in the graph has exactly the bundle's count."""
     project_id, job_id = split_partition_key(context.partition_key)
-    expected = bundle_to_graph(bundle).counts()
+    expected = bundle_to_graph(bundle.assemble(text_spans, components, netlist)).counts()
     expected.pop("Vehicle")  # shared by every job of the project, not a per-job count
     actual = graph.store.counts(project_id, job_id)
     diff = {k: {"bundle": v, "graph": actual.get(k, 0)} for k, v in expected.items() if actual.get(k, 0) != v}
@@ -48,15 +61,18 @@ def graph_counts_match_bundle(
 
 
 @asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, additional_ins=_BUNDLE, blocking=True)
-def connections_resolve(context: AssetCheckExecutionContext, bundle: Bundle, graph: GraphResource) -> AssetCheckResult:
+def connections_resolve(
+    context: AssetCheckExecutionContext,
+    bundle: ValidatedUpload,
+    text_spans: list[TextSpan],
+    components: list[Component],
+    netlist: Netlist,
+    graph: GraphResource,
+) -> AssetCheckResult:
     """Each netlist connection names a pin its component declares, and exists as Component→Pin→Net."""
     project_id, job_id = split_partition_key(context.partition_key)
-    undeclared = declared_pin_mismatches(bundle)
-    rows = [
-        {"component_id": c.component_id, "pin": c.pin, "net": n.name}
-        for n in bundle.netlist.nets
-        for c in n.connections
-    ]
+    undeclared = declared_pin_mismatches(bundle.assemble(text_spans, components, netlist))
+    rows = [{"component_id": c.component_id, "pin": c.pin, "net": n.name} for n in netlist.nets for c in n.connections]
     missing = graph.store.missing_connections(project_id, job_id, rows)
     return AssetCheckResult(
         passed=not undeclared and not missing,

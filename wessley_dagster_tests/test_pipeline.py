@@ -13,7 +13,7 @@ from wessley_dagster import cli
 from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
 from wessley_dagster.assets.chunks import Embeddings
 from wessley_dagster.checks import ALL_CHECKS
-from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan, read_bundle
+from wessley_dagster.domain.bundle import Component, Netlist, TextSpan, ValidatedUpload, read_bundle
 from wessley_dagster.domain.chunking import Chunk, build_chunks
 from wessley_dagster.domain.exports import ExportFile
 from wessley_dagster.domain.graph_model import bundle_to_graph
@@ -155,7 +155,7 @@ def vector_report(vector_index: VectorView) -> int:
 
 @asset(partitions_def=ingestion_partitions)
 def artifact_report(
-    bundle: Bundle,
+    bundle: ValidatedUpload,
     text_spans: list[TextSpan],
     components: list[Component],
     netlist: Netlist,

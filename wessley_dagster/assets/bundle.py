@@ -1,9 +1,11 @@
-"""The validated bundle: read from the uploads location, checked against the contract."""
+"""The bundle gate: the whole upload read from the uploads location and checked against the
+contract (every file, and the references between them) before anything downstream runs. It keeps
+the manifest and each file's digest; the parts are read once, by their own assets."""
 
 from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
 from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids, record_stage
-from wessley_dagster.domain.bundle import Bundle, BundleError, read_bundle
+from wessley_dagster.domain.bundle import BundleError, ValidatedUpload, validate_upload
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
 from wessley_dagster.retries import retry_only_transient
@@ -15,14 +17,14 @@ from wessley_dagster.retries import retry_only_transient
     retry_policy=BACKEND_RETRY,
     group_name="ingest",
 )
-def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: MetadataResource) -> Bundle:
-    """The upload `<project>/<job>/` validated into typed models; bad input fails with file, place and problem."""
+def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: MetadataResource) -> ValidatedUpload:
+    """The upload `<project>/<job>/` validated whole; bad input fails with file, place and problem."""
     project_id, job_id = job_ids(context)
     store = uploads.object_store()
     # The uploads store down is retried; a bad bundle or a symlink in the upload is not.
     with retry_only_transient("bundle"):
         try:
-            result = read_bundle(
+            result = validate_upload(
                 lambda name: store.get(f"{project_id}/{job_id}/{name}"),
                 expected_key=context.partition_key,
                 limits=uploads.limits(),
@@ -41,9 +43,7 @@ def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: M
     record_stage(context, metadata, "bundle", 10)
     context.add_output_metadata(
         {
-            "text_spans": len(result.text_spans),
-            "components": len(result.components),
-            "nets": len(result.netlist.nets),
+            **result.counts,
             "vehicle": MetadataValue.json(result.manifest.vehicle.model_dump(mode="json")),
         }
     )

@@ -5,7 +5,7 @@ from pydantic import BaseModel
 
 from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, record_stage
 from wessley_dagster.assets.table_metadata import table_metadata
-from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
+from wessley_dagster.domain.bundle import Component, Netlist, TextSpan, ValidatedUpload
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk, build_chunks
 from wessley_dagster.domain.embedders import embed_cached
 from wessley_dagster.resources.embeddings import EmbeddingsResource
@@ -28,14 +28,14 @@ class Embeddings(BaseModel):
 )
 def chunks(
     context: AssetExecutionContext,
-    bundle: Bundle,
+    bundle: ValidatedUpload,
     text_spans: list[TextSpan],
     components: list[Component],
     netlist: Netlist,
     metadata: MetadataResource,
 ) -> list[Chunk]:
     """Page-aware overlapping text windows plus one description per component, net and page."""
-    parts = bundle.with_parts(text_spans, components, netlist)
+    parts = bundle.assemble(text_spans, components, netlist)
     result = build_chunks(parts)
     record_stage(context, metadata, "chunks", 40)
     by_type: dict[str, int] = {}

@@ -4,7 +4,7 @@ from dagster import AssetExecutionContext, asset
 
 from wessley_dagster.assets.chunks import Embeddings
 from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, PER_JOB, job_ids, record_stage
-from wessley_dagster.domain.bundle import Bundle, Component, Netlist, TextSpan
+from wessley_dagster.domain.bundle import Component, Netlist, TextSpan, ValidatedUpload
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk
 from wessley_dagster.domain.graph_model import GraphPayload, bundle_to_graph
 from wessley_dagster.domain.sparse import encode_document
@@ -22,7 +22,7 @@ from wessley_dagster.stores.vectors import VectorPoint, point_id
 )
 def vector_index(
     context: AssetExecutionContext,
-    bundle: Bundle,
+    bundle: ValidatedUpload,
     chunks: list[Chunk],
     embeddings: Embeddings,
     metadata: MetadataResource,
@@ -62,13 +62,13 @@ def vector_index(
 )
 def schematic_graph(
     context: AssetExecutionContext,
-    bundle: Bundle,
+    bundle: ValidatedUpload,
     text_spans: list[TextSpan],
     components: list[Component],
     netlist: Netlist,
     metadata: MetadataResource,
 ) -> GraphPayload:
     """Vehicle, components, pins, nets, text-span provenance and topology as one graph per job."""
-    parts = bundle.with_parts(text_spans, components, netlist)
+    parts = bundle.assemble(text_spans, components, netlist)
     record_stage(context, metadata, "schematic_graph", 85)
     return bundle_to_graph(parts)

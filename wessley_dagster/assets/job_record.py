@@ -6,7 +6,7 @@ from wessley_dagster.assets.chunks import embeddings
 from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, PER_JOB, job_ids
 from wessley_dagster.assets.exports import exports
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
-from wessley_dagster.domain.bundle import Bundle
+from wessley_dagster.domain.bundle import ValidatedUpload
 from wessley_dagster.domain.chunking import CHUNKER_VERSION
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.graph import GraphResource
@@ -28,7 +28,7 @@ def _artifact_type(name: str) -> str:
 )
 def job_record(
     context: AssetExecutionContext,
-    bundle: Bundle,
+    bundle: ValidatedUpload,
     metadata: MetadataResource,
     graph: GraphResource,
     vectors: VectorResource,
@@ -55,9 +55,7 @@ def job_record(
     )
     graph_counts = graph.store.counts(project_id, job_id)
     metrics = {
-        "text_spans": len(bundle.text_spans),
-        "components": len(bundle.components),
-        "nets": len(bundle.netlist.nets),
+        **bundle.counts,
         "vector_points": vectors.store.count(project_id, job_id),
         "graph": graph_counts,
         "artifacts": len(objects),

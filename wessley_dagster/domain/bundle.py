@@ -8,6 +8,7 @@ data without breaking us.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -152,10 +153,6 @@ class Bundle(BaseModel):
     def partition_key(self) -> str:
         return self.manifest.partition_key
 
-    def with_parts(self, text_spans: list[TextSpan], components: list[Component], netlist: Netlist) -> Bundle:
-        """This bundle with its parts as materialized by their own assets."""
-        return self.model_copy(update={"text_spans": text_spans, "components": components, "netlist": netlist})
-
 
 @dataclass(frozen=True)
 class BundleLimits:
@@ -291,7 +288,8 @@ def _beyond(page: int, page_count: int) -> str | None:
     return f"page {page} is beyond the manifest's page_count {page_count}" if 0 < page_count < page else None
 
 
-def _read_spans(raw: bytes, limits: BundleLimits, page_count: int) -> list[TextSpan]:
+def read_text_spans(raw: bytes, limits: BundleLimits, page_count: int) -> list[TextSpan]:
+    """text_spans.ndjson: one span per line, each on a page of the document, ids unique."""
     spans: list[TextSpan] = []
     seen: dict[str, int] = {}
     for lineno, line in enumerate(_decode(TEXT_SPANS, raw, limits).split("\n"), start=1):
@@ -353,51 +351,116 @@ def _check_references(bundle: Bundle) -> None:
                 )
 
 
+def read_components(raw: bytes, limits: BundleLimits, page_count: int) -> list[Component]:
+    """components.json: a list of components, each on a page of the document, ids and pin names unique."""
+    data = _parse_json(COMPONENTS, raw, limits)
+    if not isinstance(data, list):
+        raise BundleError(COMPONENTS, "$", "must be a JSON list of components")
+    components = [validate_model(COMPONENTS, Component, item, (i,)) for i, item in enumerate(data)]
+    for i, comp in enumerate(components):
+        problem = _beyond(comp.page, page_count)
+        if problem:
+            raise BundleError(COMPONENTS, f"$[{i}].page", problem)
+    _check_unique(COMPONENTS, (c.id for c in components), "$[{}].id", "component id")
+    for i, comp in enumerate(components):
+        _check_unique(COMPONENTS, (p.name for p in comp.pins), f"$[{i}].pins[{{}}].name", "pin name")
+    return components
+
+
+def read_netlist(raw: bytes, limits: BundleLimits) -> Netlist:
+    """netlist.json: nets, junctions and line segments, each id unique."""
+    netlist = validate_model(NETLIST, Netlist, _parse_json(NETLIST, raw, limits))
+    _check_unique(NETLIST, (n.name for n in netlist.nets), "$.nets[{}].name", "net name")
+    _check_unique(NETLIST, (j.id for j in netlist.junctions), "$.junctions[{}].id", "junction id")
+    _check_unique(NETLIST, (s.id for s in netlist.line_segments), "$.line_segments[{}].id", "line segment id")
+    return netlist
+
+
 def read_bundle(
     read: Callable[[str], bytes | None], expected_key: str | None = None, limits: BundleLimits | None = None
 ) -> Bundle:
     """Read and validate a bundle; `read(name)` returns a file's bytes or None when it is absent."""
-    limits = limits or BundleLimits()
+    return _read_all(read, expected_key, limits or BundleLimits())[0]
+
+
+def _read_all(
+    read: Callable[[str], bytes | None], expected_key: str | None, limits: BundleLimits
+) -> tuple[Bundle, dict[str, bytes]]:
     raw = {name: read(name) for name in BUNDLE_FILES}
     for name, content in raw.items():
         if content is None:
             raise BundleError(name, "file", "missing from the bundle")
+    files = {name: content for name, content in raw.items() if content is not None}
 
-    manifest = validate_model(MANIFEST, Manifest, _parse_json(MANIFEST, raw[MANIFEST], limits))
+    manifest = validate_model(MANIFEST, Manifest, _parse_json(MANIFEST, files[MANIFEST], limits))
     if expected_key is not None and manifest.partition_key != expected_key:
         raise BundleError(
             MANIFEST,
             "$.project_id/$.job_id",
             f"names {manifest.partition_key!r} but the bundle is {expected_key!r}",
         )
-    spans = _read_spans(raw[TEXT_SPANS], limits, manifest.page_count)
-
-    comp_data = _parse_json(COMPONENTS, raw[COMPONENTS], limits)
-    if not isinstance(comp_data, list):
-        raise BundleError(COMPONENTS, "$", "must be a JSON list of components")
-    components = [validate_model(COMPONENTS, Component, item, (i,)) for i, item in enumerate(comp_data)]
-    for i, comp in enumerate(components):
-        problem = _beyond(comp.page, manifest.page_count)
-        if problem:
-            raise BundleError(COMPONENTS, f"$[{i}].page", problem)
-    _check_unique(COMPONENTS, (c.id for c in components), "$[{}].id", "component id")
-    for i, comp in enumerate(components):
-        _check_unique(COMPONENTS, (p.name for p in comp.pins), f"$[{i}].pins[{{}}].name", "pin name")
-
-    netlist = validate_model(NETLIST, Netlist, _parse_json(NETLIST, raw[NETLIST], limits))
-    _check_unique(NETLIST, (n.name for n in netlist.nets), "$.nets[{}].name", "net name")
-    _check_unique(NETLIST, (j.id for j in netlist.junctions), "$.junctions[{}].id", "junction id")
-    _check_unique(NETLIST, (s.id for s in netlist.line_segments), "$.line_segments[{}].id", "line segment id")
-
     bundle = Bundle(
         manifest=manifest,
-        text_spans=spans,
-        components=components,
-        netlist=netlist,
+        text_spans=read_text_spans(files[TEXT_SPANS], limits, manifest.page_count),
+        components=read_components(files[COMPONENTS], limits, manifest.page_count),
+        netlist=read_netlist(files[NETLIST], limits),
         has_debug_overlay=read(DEBUG_OVERLAY) is not None,
     )
     _check_references(bundle)
-    return bundle
+    return bundle, files
+
+
+class ValidatedUpload(BaseModel):
+    """What the `bundle` asset keeps of an upload it validated whole: the manifest, the digest of
+    each file as validated, and counts. Each part is then read once, by its own asset, from those
+    very bytes."""
+
+    manifest: Manifest
+    sha256: dict[str, str]
+    counts: dict[str, int]
+    has_debug_overlay: bool = False
+
+    def assemble(self, text_spans: list[TextSpan], components: list[Component], netlist: Netlist) -> Bundle:
+        """The bundle from its parts as their assets stored them."""
+        return Bundle(
+            manifest=self.manifest,
+            text_spans=text_spans,
+            components=components,
+            netlist=netlist,
+            has_debug_overlay=self.has_debug_overlay,
+        )
+
+
+def validate_upload(
+    read: Callable[[str], bytes | None], expected_key: str | None = None, limits: BundleLimits | None = None
+) -> ValidatedUpload:
+    """Validate a whole upload (every file and the references between them) into its record."""
+    bundle, files = _read_all(read, expected_key, limits or BundleLimits())
+    return ValidatedUpload(
+        manifest=bundle.manifest,
+        sha256={name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+        counts={
+            "text_spans": len(bundle.text_spans),
+            "components": len(bundle.components),
+            "nets": len(bundle.netlist.nets),
+        },
+        has_debug_overlay=bundle.has_debug_overlay,
+    )
+
+
+def read_part(name: str, raw: bytes | None, upload: ValidatedUpload, limits: BundleLimits | None = None) -> Any:
+    """One part of a validated upload, parsed from its file; the file must be the one validated."""
+    if raw is None:
+        raise BundleError(name, "file", "missing from the upload since it was validated")
+    if hashlib.sha256(raw).hexdigest() != upload.sha256[name]:
+        raise BundleError(name, "file", "changed since the bundle was validated; materialize bundle again")
+    limits = limits or BundleLimits()
+    readers: dict[str, Callable[[], Any]] = {
+        TEXT_SPANS: lambda: read_text_spans(raw, limits, upload.manifest.page_count),
+        COMPONENTS: lambda: read_components(raw, limits, upload.manifest.page_count),
+        NETLIST: lambda: read_netlist(raw, limits),
+    }
+    return readers[name]()
 
 
 def declared_pin_mismatches(bundle: Bundle) -> list[str]:

@@ -211,3 +211,20 @@ def test_a_manifest_that_lies_about_its_pages_is_refused():
     spans_ok["manifest.json"] = json_change("manifest.json", lambda d: d.update(page_count=1))["manifest.json"]
     with pytest.raises(BundleError, match=r"components.json: \$\[\d+\].page: page 2 is beyond"):
         read(spans_ok)
+
+
+def test_a_validated_upload_keeps_no_copy_and_its_parts_read_back_only_from_the_same_bytes():
+    from wessley_dagster.domain.bundle import NETLIST, TEXT_SPANS, ValidatedUpload, read_part, validate_upload
+
+    files = {p.name: p.read_bytes() for p in SYNTHETIC.iterdir()}
+    upload = validate_upload(files.get)
+    assert upload.counts == {"text_spans": 31, "components": 10, "nets": 10}
+    stored = upload.model_dump_json()
+    assert len(stored) < 2000 and "FUEL_PUMP" not in stored  # the manifest and digests, not the parts
+    whole = read_bundle(files.get)
+    parts = [read_part(n, files[n], upload) for n in (TEXT_SPANS, "components.json", NETLIST)]
+    assert upload.assemble(*parts) == whole
+    changed = files[NETLIST].replace(b"FUEL_PUMP_PWR", b"FUEL_PUMP_PW2")
+    with pytest.raises(BundleError, match="changed since the bundle was validated"):
+        read_part(NETLIST, changed, upload)
+    assert ValidatedUpload.model_validate_json(stored) == upload
