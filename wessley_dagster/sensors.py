@@ -25,10 +25,13 @@ from dagster._utils.error import SerializableErrorInfo
 from wessley_dagster.domain.bundle import (
     BUNDLE_FILES,
     MANIFEST,
+    BundleError,
+    BundleLimits,
     Manifest,
     id_problem,
     partition_key,
     split_partition_key,
+    validate_upload,
 )
 from wessley_dagster.jobs import ingest_job
 from wessley_dagster.partitions import ingestion_partitions, run_partition
@@ -110,6 +113,21 @@ def _manifest(store: ObjectStore, folder: str, project_id: str, job_id: str) -> 
     return manifest, claimed, ""
 
 
+def upload_problem(
+    store: ObjectStore, folder: str, project_id: str, job_id: str, limits: BundleLimits
+) -> tuple[Manifest | None, str | None, str]:
+    """`_manifest`, then the whole bundle validated as the `bundle` step will: an invalid upload
+    never gets a partition, a queued row or a run (whose unrun checks would read as failed)."""
+    manifest, claimed, problem = _manifest(store, folder, project_id, job_id)
+    if manifest is None or problem:
+        return manifest, claimed, problem
+    try:
+        validate_upload(lambda name: store.get(f"{folder}{name}"), partition_key(project_id, job_id), limits)
+    except BundleError as exc:
+        return manifest, claimed, f"invalid bundle: {exc}"
+    return manifest, claimed, ""
+
+
 @sensor(job=ingest_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
 def upload_sensor(
     context: SensorEvaluationContext, uploads: UploadsResource, metadata: MetadataResource
@@ -117,8 +135,8 @@ def upload_sensor(
     """Each complete new upload `<project>/<job>/` adds a partition and requests one run.
 
     Nothing is written before the upload is checked: folder names are valid ids, every bundle
-    file is there, the manifest names its own folder and a user who owns the project, and the
-    quota allows it. A refused upload gets an invalid job row only in a project that exists and
+    file is there, the manifest names its own folder and a user who owns the project, the whole
+    bundle is valid, and the quota allows it. A refused upload gets an invalid job row only in a project that exists and
     belongs to the user its manifest names; otherwise it is logged once.
 
     Each tick lists one page of keys from where the last one stopped (S3's `StartAfter`) and
@@ -148,7 +166,7 @@ def upload_sensor(
             continue
         if metadata.store.settled_upload(project_id, job_id, digest):
             continue  # refused or rejected before: its job row says why
-        manifest, claimed_user, problem = _manifest(store, f"{folder_name}/", project_id, job_id)
+        manifest, claimed_user, problem = upload_problem(store, f"{folder_name}/", project_id, job_id, uploads.limits())
         owner = metadata.store.project_owner(project_id)
         if not problem and owner is not None and owner != claimed_user:
             problem = f"{MANIFEST}: project {project_id!r} belongs to another user"

@@ -1,6 +1,7 @@
-"""Hostile uploads end to end: each one is refused by the upload sensor or fails the `bundle` step
-with a clear error, and no backend changes (no graph node, vector point or artifact of the
-project, no job row but a refusal)."""
+"""Hostile uploads end to end: each one is refused by the upload sensor with a clear error before
+anything is written, the `bundle` step refuses the same bytes the same way if a run is started
+anyway (from the UI), and no backend changes (no graph node, vector point or artifact of the
+project, no job row)."""
 
 import json
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from dagster import materialize
 from wessley_dagster.assets.bundle import bundle
 from wessley_dagster.domain.bundle import id_problem
 from wessley_dagster.resources import build_resources
-from wessley_dagster.sensors import _manifest
+from wessley_dagster.sensors import upload_problem
 from wessley_dagster.stores.objects import LocalFolderStore
 from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, unique, uploads_dir
 from wessley_dagster_tests.test_sensors import evaluate
@@ -129,18 +130,14 @@ def stage(env, project: str, job: str, mutate: Callable[[Files], None] | None = 
     (folder / "manifest.json").write_bytes(files["manifest.json"])  # last, as an uploader would
 
 
-def unchanged(resources, project: str, run_started: bool) -> None:
-    """No graph node, vector point or artifact of the project. When the manifest was sound and a
-    run started, its job row is the only trace: `invalid`, never further than the bundle step."""
+def unchanged(resources, project: str) -> None:
+    """No graph node, vector point, artifact, job or project row of the project."""
     graph, meta = resources["graph"].store, resources["metadata"].store
     assert graph.read("MATCH (n {project_id: $p}) RETURN count(n) AS c", p=project) == [{"c": 0}]
     assert resources["vectors"].store.count(project) == 0
     assert resources["storage"].object_store().list(f"{project}/") == []
-    jobs = [j for j in meta.jobs() if j["project_id"] == project]
-    if run_started:
-        assert [(j["status"], j["stage"], j["progress"]) for j in jobs] == [("invalid", "bundle", 0)]
-    else:
-        assert jobs == [] and meta.project_owner(project) is None
+    assert [j for j in meta.jobs() if j["project_id"] == project] == []
+    assert meta.project_owner(project) is None
 
 
 @pytest.mark.parametrize(("name", "mutate", "problem"), CASES, ids=[c[0] for c in CASES])
@@ -149,20 +146,20 @@ def test_a_hostile_upload_is_refused_and_changes_nothing(env, instance, name, mu
     project = unique("hostile")
     stage(env, project, "job", mutate)
     result = evaluate(instance, resources)
-    if result.run_requests:  # a sound manifest: the run starts, and its bundle step refuses the bundle
-        (request,) = result.run_requests
-        add_partitions(instance, request.partition_key)
-        outcome = materialize([bundle], partition_key=request.partition_key, resources=resources, instance=instance,
+    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    store = LocalFolderStore(uploads_dir(env))
+    _, _, reason = upload_problem(store, f"{project}/job/", project, "job", resources["uploads"].limits())
+    assert problem in reason, reason
+    if reason.startswith("invalid bundle"):  # a run started anyway: its bundle step refuses the same bytes
+        add_partitions(instance, f"{project}__job")
+        outcome = materialize([bundle], partition_key=f"{project}__job", resources=resources, instance=instance,
                               raise_on_error=False)  # fmt: skip
         assert not outcome.success
         failure = next(e for e in outcome.all_events if e.event_type_value == "STEP_FAILURE")
         message = failure.step_failure_data.user_failure_data.description
         assert message.startswith("invalid bundle") and problem in message, message
         assert not [e for e in outcome.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
-    else:  # refused by the sensor before any run: the reason it logs
-        _, _, reason = _manifest(LocalFolderStore(uploads_dir(env)), f"{project}/job/", project, "job")
-        assert problem in reason, reason
-    unchanged(resources, project, run_started=bool(result.run_requests))
+    unchanged(resources, project)
 
 
 @pytest.mark.parametrize(("project", "job"), FOLDERS)

@@ -44,9 +44,9 @@ def test_an_invalid_upload_is_not_requested_again_until_it_changes_nor_counted(e
 
     project = unique("proj")
     key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "bad")
-    spans = uploads_dir(env) / project / "bad" / "text_spans.ndjson"
+    apply(instance, sense(instance, resources))  # valid when it landed: queued, counted while pending
+    spans = uploads_dir(env) / project / "bad" / "text_spans.ndjson"  # then replaced by a broken one
     spans.write_bytes(spans.read_bytes().replace(b'"page": 1', b'"page": 0', 1))
-    apply(instance, sense(instance, resources))  # the manifest is sound: queued, counted while pending
     meta = resources["metadata"].store
     assert meta.quota("demo-user", resources["metadata"].default_plan)["ingestions_used"] == 1
     assert not run(key, resources, instance, raise_on_error=False).success

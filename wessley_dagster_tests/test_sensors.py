@@ -203,10 +203,10 @@ def test_failed_run_marks_the_job_with_the_step_error(env, resources, instance):
 
     project = unique("proj")
     key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "doomed")
-    components = uploads_dir(env) / project / "doomed" / "components.json"
-    components.write_text(components.read_text().replace('"page": 2', '"page": -2', 1))
-    apply(instance, evaluate(instance, resources))  # the sensor queues it: the manifest is fine
+    apply(instance, evaluate(instance, resources))  # the sensor queues it: the upload is valid
     assert resources["metadata"].store.job(project, "doomed")["status"] == "queued"
+    components = uploads_dir(env) / project / "doomed" / "components.json"  # replaced before its run
+    components.write_text(components.read_text().replace('"page": 2', '"page": -2', 1))
 
     result = run(key, resources, instance, raise_on_error=False)
     record_failure(result, instance, resources["metadata"])
