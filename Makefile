@@ -16,7 +16,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	@# setuptools' notices about editable installs of a flat layout are not the user's concern.
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
