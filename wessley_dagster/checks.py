@@ -60,18 +60,18 @@ def graph_counts_match_bundle(
     )
 
 
-@asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, additional_ins=_BUNDLE, blocking=True)
+@asset_check(
+    asset=schematic_graph,
+    partitions_def=ingestion_partitions,
+    additional_ins={name: AssetIn(name) for name in ("components", "netlist")},
+    blocking=True,
+)
 def connections_resolve(
-    context: AssetCheckExecutionContext,
-    bundle: ValidatedUpload,
-    text_spans: list[TextSpan],
-    components: list[Component],
-    netlist: Netlist,
-    graph: GraphResource,
+    context: AssetCheckExecutionContext, components: list[Component], netlist: Netlist, graph: GraphResource
 ) -> AssetCheckResult:
     """Each netlist connection names a pin its component declares, and exists as Component→Pin→Net."""
     project_id, job_id = split_partition_key(context.partition_key)
-    undeclared = declared_pin_mismatches(bundle.assemble(text_spans, components, netlist))
+    undeclared = declared_pin_mismatches(components, netlist)
     rows = [{"component_id": c.component_id, "pin": c.pin, "net": n.name} for n in netlist.nets for c in n.connections]
     missing = graph.store.missing_connections(project_id, job_id, rows)
     return AssetCheckResult(

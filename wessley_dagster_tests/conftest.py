@@ -130,6 +130,28 @@ def record_failure(result: Any, instance: DagsterInstance, metadata: Any) -> Non
     ingest_failure_sensor(context)
 
 
+def upload(env: dict[str, str], instance: DagsterInstance, bundle: Any) -> str:
+    """Write a bundle model's files where uploads land and add its partition; returns the key."""
+    from wessley_dagster.adapters.writer import bundle_files
+
+    project_id, job_id = bundle.manifest.project_id, bundle.manifest.job_id
+    folder = uploads_dir(env) / project_id / job_id
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data, _ in bundle_files(bundle):
+        (folder / name).write_bytes(data)
+    add_partitions(instance, bundle.partition_key)
+    return bundle.partition_key
+
+
+def error_chain(failure_event: Any) -> list[str]:
+    """`Class: message` of a failed step's error and of each error it was raised from."""
+    chain, error = [], failure_event.step_failure_data.error
+    while error is not None:
+        chain.append(f"{error.cls_name}: {error.message}")
+        error = error.cause or error.context
+    return chain
+
+
 def add_partitions(instance: DagsterInstance, *keys: str) -> None:
     instance.add_dynamic_partitions(ingestion_partitions.name, list(keys))
 

@@ -8,13 +8,12 @@ import time
 from dagster import materialize
 from neo4j import GraphDatabase
 
-from wessley_dagster.adapters.writer import bundle_files
 from wessley_dagster.assets import bundle, extraction, indexes
 from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.io_managers.graph import GraphIOManager
 from wessley_dagster.resources import build_resources
 from wessley_dagster.resources.graph import GraphResource
-from wessley_dagster_tests.conftest import add_partitions, unique, uploads_dir
+from wessley_dagster_tests.conftest import error_chain, unique, upload
 from wessley_dagster_tests.servers import Neo4jServer
 from wessley_dagster_tests.synthetic import make_bundle
 
@@ -34,12 +33,7 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
     try:
         project, job = unique("fault"), "big"
         big = make_bundle(project, job, components=3000, pins_per=8)  # ~0.5 s of pins after the components
-        folder = uploads_dir(env) / project / job
-        folder.mkdir(parents=True)
-        for name, data, _ in bundle_files(big):
-            (folder / name).write_bytes(data)
-        key = f"{project}__{job}"
-        add_partitions(instance, key)
+        key = upload(env, instance, big)
         monkeypatch.setenv("NEO4J_PASSWORD", server.auth[1])
         resources = build_resources({**env, "NEO4J_URI": server.uri, "NEO4J_PASSWORD": server.auth[1]})
         # Short driver-level retries, so the step's own RetryPolicy (3 retries) is what we watch.
@@ -70,11 +64,7 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
         assert not result.success
         graph_events = [e for e in result.all_events if e.step_key == "schematic_graph"]
         assert sum(e.event_type_value == "STEP_UP_FOR_RETRY" for e in graph_events) == 3
-        failure = next(e for e in graph_events if e.is_step_failure).step_failure_data.error
-        chain = []
-        while failure is not None:
-            chain.append(f"{failure.cls_name}: {failure.message}")
-            failure = failure.cause or failure.context
+        chain = error_chain(next(e for e in graph_events if e.is_step_failure))
         assert any(line.startswith("ServiceUnavailable: ") and "Connection refused" in line for line in chain), chain
         # Each retry says why in the run's log, not only that the step asked for one.
         logged = [e.user_message for e in instance.all_logs(result.run_id) if e.dagster_event is None]
@@ -93,8 +83,7 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
         # Mid re-load of a changed bundle (a sixth of the parts gone): killed once the new load has
         # rewritten some components, before the stale ones are removed.
         smaller = make_bundle(project, job, components=2500, pins_per=8)
-        for name, data, _ in bundle_files(smaller):
-            (folder / name).write_bytes(data)
+        upload(env, instance, smaller)  # the same partition, its files replaced
         resources["graph"].reset()
         result = kill_mid_load(
             "MATCH (c:Component {project_id: $p}) WHERE c.load_id <> $old RETURN count(c) AS c", old=old_load

@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from wessley_dagster.adapters.writer import bundle_files
 from wessley_dagster.domain.chunking import build_chunks
 from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.resources import build_resources
 from wessley_dagster.stores.metadata import MetadataStore
-from wessley_dagster_tests.conftest import add_partitions, record_failure, unique, uploads_dir
+from wessley_dagster_tests.conftest import error_chain, record_failure, unique, upload
 from wessley_dagster_tests.servers import PostgresServer
 from wessley_dagster_tests.synthetic import make_bundle
 from wessley_dagster_tests.test_pipeline import run
@@ -31,12 +30,7 @@ def test_metadata_database_gone_mid_run(env, instance, monkeypatch):
         resources = build_resources({**env, "SUPABASE_DB_URL": server.url})
         project, job = unique("meta"), "gone"
         big = make_bundle(project, job, components=500, pins_per=4)
-        folder = uploads_dir(env) / project / job
-        folder.mkdir(parents=True)
-        for name, data, _ in bundle_files(big):
-            (folder / name).write_bytes(data)
-        key = f"{project}__{job}"
-        add_partitions(instance, key)
+        key = upload(env, instance, big)
         store = MetadataStore(server.url)
         store.migrate()  # the tables exist before the watcher looks
 
@@ -68,11 +62,7 @@ def test_metadata_database_gone_mid_run(env, instance, monkeypatch):
             retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"
                        and e.step_key == failure.step_key]  # fmt: skip
             assert len(retries) == 3
-            error = failure.step_failure_data.error
-            chain = []
-            while error is not None:
-                chain.append(f"{error.cls_name}: {error.message}")
-                error = error.cause or error.context
+            chain = error_chain(failure)
             assert any(line.startswith("OperationalError: ") and "Connection refused" in line for line in chain)
         assert {"bundle", "chunks"} <= {e.step_key for e in result.all_events if e.is_step_success}
 

@@ -463,16 +463,16 @@ def read_part(name: str, raw: bytes | None, upload: ValidatedUpload, limits: Bun
     return readers[name]()
 
 
-def declared_pin_mismatches(bundle: Bundle) -> list[str]:
+def declared_pin_mismatches(components: list[Component], netlist: Netlist) -> list[str]:
     """Connections to a pin the component does not declare (components with no pin list accept any).
 
     Not a read error: netlists derived from layouts often list pins only through the netlist, so
     this is reported by an asset check instead of rejecting the bundle.
     """
-    declared = {c.id: {p.name for p in c.pins} for c in bundle.components if c.pins}
+    declared = {c.id: {p.name for p in c.pins} for c in components if c.pins}
     return [
         f"net {net.name!r}: {conn.component_id} has no pin {conn.pin!r}"
-        for net in bundle.netlist.nets
+        for net in netlist.nets
         for conn in net.connections
         if conn.component_id in declared and conn.pin not in declared[conn.component_id]
     ]

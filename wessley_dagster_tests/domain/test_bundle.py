@@ -144,7 +144,7 @@ def test_undeclared_pins_are_reported_not_rejected():
         "netlist.json", lambda d: d["nets"][0]["connections"].append({"component_id": "K3", "pin": "99"})
     )
     bundle = read(files)
-    assert declared_pin_mismatches(bundle) == ["net 'VBAT': K3 has no pin '99'"]
+    assert declared_pin_mismatches(bundle.components, bundle.netlist) == ["net 'VBAT': K3 has no pin '99'"]
 
 
 def test_partition_key_round_trip():
