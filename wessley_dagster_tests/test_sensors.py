@@ -14,7 +14,7 @@ from moto.s3.models import s3_backends
 from wessley_dagster.resources import build_resources
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.sensors import upload_sensor
-from wessley_dagster.stores.objects import S3Store
+from wessley_dagster.stores.objects import LocalFolderStore, S3Store
 from wessley_dagster_tests.conftest import SYNTHETIC, record_failure, stage_bundle, unique, uploads_dir
 
 
@@ -298,3 +298,21 @@ def test_s3_store_lists_one_page_from_start_after(s3_env):
     store = S3Store(client, s3_env["S3_BUCKET"], "in")
     assert [o.key for o in store.list("", start_after="k09", limit=5)] == ["k10", "k11", "k12", "k13", "k14"]
     assert len(calls) == 1 and calls[0]["query_string"]["start-after"] == "in/k09"
+
+
+def test_pages_end_at_a_folder_and_a_folder_larger_than_a_page_is_read_whole(tmp_path):
+    from wessley_dagster.sensors import UploadCursor, _folders_to_check
+
+    store = LocalFolderStore(tmp_path)
+    for i in range(12):
+        store.put(f"p/big/f{i:02d}", b"x", "text/plain")
+    for job in ("j1", "j2", "j3"):
+        for name in ("a", "b", "c"):
+            store.put(f"q/{job}/{name}", b"x", "text/plain")
+    cursor, seen = UploadCursor(), []
+    for _ in range(6):
+        folders, cursor.after = _folders_to_check(store, cursor, page_keys=5)
+        seen.append({name: len(files) for name, files in folders.items()})
+        if not cursor.after:
+            break
+    assert seen == [{"p/big": 12}, {"q/j1": 3}, {"q/j2": 3}, {"q/j3": 3}]
