@@ -193,6 +193,8 @@ class FallbackStore:
                 last = exc
                 continue
             if data is not None:
+                if errors:  # a fallback copy may be older than the one the failing backend holds
+                    log.warning("read %s from %s because %s", key, backend.name, "; ".join(errors))
                 return data
         if errors:
             raise RuntimeError(f"could not read {key}: " + "; ".join(errors)) from last

@@ -36,7 +36,7 @@ def test_local_keys_cannot_escape_the_root(tmp_path: Path):
         LocalFolderStore(tmp_path / "root").put("../outside", b"x", "text/plain")
 
 
-def test_fallback_reports_the_backend_that_took_the_object(tmp_path: Path):
+def test_fallback_reports_the_backend_that_took_the_object(tmp_path: Path, caplog):
     dead = boto3.client(
         "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="x",
         aws_secret_access_key="x", config=boto3.session.Config(retries={"max_attempts": 1}, connect_timeout=1),
@@ -45,6 +45,7 @@ def test_fallback_reports_the_backend_that_took_the_object(tmp_path: Path):
     stored = store.put("p/j/a.json", b"{}", "application/json")
     assert stored.backend == "local"
     assert store.get("p/j/a.json") == b"{}"
+    assert any(r.getMessage().startswith("read p/j/a.json from local because s3: ") for r in caplog.records)
     with pytest.raises(RuntimeError, match=r"could not read p/j/other.json: s3: "):
         store.get("p/j/other.json")
 
