@@ -1,4 +1,5 @@
-"""`wessley-dagster`: the demo, search, and the embedded graph server's lifecycle."""
+"""`wessley-dagster`: the demo, search, importing sources, watching a job, and the embedded graph
+server's lifecycle."""
 
 from __future__ import annotations
 
@@ -51,6 +52,32 @@ def cmd_similar(args: argparse.Namespace) -> int:
             return 2
         _print_hits(hits, args.json)
     return 0
+
+
+FINISHED = ("succeeded", "failed", "invalid", "rejected")
+
+
+def cmd_jobs_watch(args: argparse.Namespace) -> int:
+    """Print the job's row each time its status, stage, progress or error changes, until it ends."""
+    import time
+
+    res = build_resources()
+    with dagster.build_resources({"metadata": res["metadata"]}) as live:
+        store, last = live.metadata.store, None
+        deadline = time.monotonic() + args.timeout
+        while time.monotonic() < deadline:
+            row = store.job(args.project, args.job)
+            state = (row["status"], row["stage"], row["progress"], row["error"]) if row else None
+            if state != last and state is not None:
+                status, stage, progress, error = state
+                print(f"{datetime.now(UTC):%H:%M:%S} {status:<9} {stage or '-':<16} {progress:>3}%"
+                      + (f"  {error}" if error else ""), flush=True)  # fmt: skip
+                last = state
+            if state is not None and state[0] in FINISHED:
+                return 0 if state[0] == "succeeded" else 1
+            time.sleep(args.interval)
+    print(f"error: {args.project}/{args.job} did not finish within {args.timeout:g}s", file=sys.stderr)
+    return 2
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -133,6 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--model", help="default: the file name")
     imp.add_argument("--year", type=int, default=datetime.now(UTC).year)
     imp.set_defaults(func=cmd_import)
+
+    jobs = sub.add_parser("jobs", help="ingestion jobs in the metadata store")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    watch = jobs_sub.add_parser("watch", help="print each status, stage and progress change of a job until it ends")
+    watch.add_argument("project")
+    watch.add_argument("job")
+    watch.add_argument("--interval", type=float, default=1.0, help="seconds between looks")
+    watch.add_argument("--timeout", type=float, default=3600.0)
+    watch.set_defaults(func=cmd_jobs_watch)
 
     arcade = sub.add_parser("arcadedb", help="start or stop the embedded ArcadeDB graph server")
     arcade.add_argument("action", choices=["start", "stop"])

@@ -1,0 +1,36 @@
+"""The command line beyond search (which the pipeline test covers): watching a job live."""
+
+import json
+import threading
+import time
+
+from wessley_dagster import cli
+from wessley_dagster.domain.bundle import Manifest
+from wessley_dagster_tests.conftest import SYNTHETIC
+
+
+def test_jobs_watch_prints_each_change_until_the_job_ends(env, resources, monkeypatch, capsys):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    store = resources["metadata"].store
+    manifest = Manifest.model_validate({**json.loads((SYNTHETIC / "manifest.json").read_text()), "job_id": "live"})
+    store.register_job(manifest, status="queued", stage="queued")
+
+    def the_run() -> None:
+        for stage, progress in (("bundle", 10), ("chunks", 40), ("chunks", 40), ("exports", 90)):
+            time.sleep(0.3)
+            store.set_stage(manifest.project_id, "live", stage, progress, run_id="r1")
+        time.sleep(0.3)
+        store.complete_job(manifest.project_id, "live", {"components": 10}, "2", "m")
+
+    runner = threading.Thread(target=the_run)
+    runner.start()
+    code = cli.main(["jobs", "watch", manifest.project_id, "live", "--interval", "0.05", "--timeout", "30"])
+    runner.join()
+    assert code == 0
+    lines = [line.split()[1:4] for line in capsys.readouterr().out.splitlines()]
+    assert lines == [["queued", "queued", "0%"], ["running", "bundle", "10%"], ["running", "chunks", "40%"],
+                     ["running", "exports", "90%"], ["succeeded", "done", "100%"]]  # fmt: skip
+    store.fail_job(manifest.project_id, "live", "boom")
+    assert cli.main(["jobs", "watch", manifest.project_id, "live", "--timeout", "5"]) == 1
+    assert capsys.readouterr().out.split()[1:5] == ["failed", "done", "100%", "boom"]
