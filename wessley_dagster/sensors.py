@@ -25,7 +25,6 @@ from dagster._utils.error import SerializableErrorInfo
 from wessley_dagster.domain.bundle import (
     BUNDLE_FILES,
     MANIFEST,
-    BundleError,
     BundleLimits,
     Manifest,
     id_problem,
@@ -123,7 +122,7 @@ def upload_problem(
         return manifest, claimed, problem
     try:
         validate_upload(lambda name: store.get(f"{folder}{name}"), partition_key(project_id, job_id), limits)
-    except BundleError as exc:
+    except ValueError as exc:  # a BundleError, or a file the store refuses to read (a symlink)
         return manifest, claimed, f"invalid bundle: {exc}"
     return manifest, claimed, ""
 

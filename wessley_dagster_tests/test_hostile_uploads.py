@@ -170,3 +170,24 @@ def test_a_folder_that_is_no_project_and_job_never_becomes_a_partition(env, inst
     assert result.run_requests == [] and result.dynamic_partitions_requests == []
     assert id_problem(project) or id_problem(job)
     assert resources["metadata"].store.jobs() == []
+
+
+@pytest.mark.parametrize("name", ["components.json", "debug_overlay.png"])
+def test_a_symlink_in_an_upload_is_never_read(env, instance, tmp_path, name):
+    """A required file that is a symlink leaves the upload incomplete; an optional one refuses it.
+    Either way the host file it points at is never read and nothing is written."""
+    resources = build_resources(env)
+    project = unique("hostile")
+    stage(env, project, "job")
+    secret = tmp_path / "host-secret"
+    secret.write_bytes(b"not yours")
+    link = uploads_dir(env) / project / "job" / name
+    link.unlink(missing_ok=True)
+    link.symlink_to(secret)
+    result = evaluate(instance, resources)
+    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    if name == "debug_overlay.png":
+        _, _, reason = upload_problem(LocalFolderStore(uploads_dir(env)), f"{project}/job/", project, "job",
+                                      resources["uploads"].limits())  # fmt: skip
+        assert reason.startswith("invalid bundle: ") and "symlink" in reason, reason
+    unchanged(resources, project)
