@@ -18,6 +18,8 @@ from wessley_dagster.domain.bundle import Manifest
 
 # The project is installed editable (make install), so the repository's migrations are the source.
 MIGRATIONS = Path(__file__).resolve().parents[2] / "supabase" / "migrations"
+PLAIN_POSTGRES = MIGRATIONS.parent / "plain_postgres.sql"
+POSTGRES_ONLY = "-- postgres-only"
 
 
 def _now() -> str:
@@ -38,7 +40,10 @@ class MetadataStore:
         self.engine: Engine = create_engine(url, pool_pre_ping=True)
 
     def migrate(self) -> list[str]:
-        """Apply pending migrations; returns the versions applied now."""
+        """Apply pending migrations; returns the versions applied now. PostgreSQL takes each file
+        whole (DO blocks included), after what plain PostgreSQL lacks of Supabase; SQLite takes
+        the shared schema statement by statement, and records files marked postgres-only unrun."""
+        postgres = self.engine.dialect.name == "postgresql"
         applied_now = []
         with self.engine.begin() as conn:
             conn.execute(
@@ -51,10 +56,15 @@ class MetadataStore:
             version = path.name.split("_", 1)[0]
             if version in done:
                 continue
-            statements = [s.strip() for s in _strip_comments(path.read_text()).split(";") if s.strip()]
+            sql = path.read_text()
             with self.engine.begin() as conn:
-                for statement in statements:
-                    conn.execute(text(statement))
+                if postgres:
+                    conn.exec_driver_sql(PLAIN_POSTGRES.read_text())
+                    conn.exec_driver_sql(sql)
+                elif not sql.startswith(POSTGRES_ONLY):
+                    for statement in (s.strip() for s in _strip_comments(sql).split(";")):
+                        if statement:
+                            conn.execute(text(statement))
                 conn.execute(
                     text("insert into schema_migrations (version, applied_at) values (:v, :t)"),
                     {"v": version, "t": _now()},

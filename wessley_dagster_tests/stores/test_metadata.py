@@ -1,6 +1,10 @@
+import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 
 from wessley_dagster.domain.bundle import Manifest, Vehicle
 from wessley_dagster.stores.metadata import MetadataStore
@@ -13,14 +17,14 @@ def store(request, tmp_path):
     """One contract, two databases: the embedded SQLite file and a real PostgreSQL 15."""
     url = f"sqlite:///{tmp_path / 'meta.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     s = MetadataStore(url)
-    assert s.migrate() == ["20261124000000", "20261125000000"]
+    assert s.migrate() == ["20261124000000", "20261125000000", "20261125010000"]
     assert s.migrate() == []  # applied once
     return s
 
 
-def manifest(job_id: str, user: str = "u1") -> Manifest:
+def manifest(job_id: str, user: str = "u1", project: str = "p") -> Manifest:
     return Manifest(
-        project_id="p", job_id=job_id, user_id=user, vehicle=Vehicle(make="M", model="X", year=2020),
+        project_id=project, job_id=job_id, user_id=user, vehicle=Vehicle(make="M", model="X", year=2020),
         source_document="doc.pdf", page_count=1, created_at=datetime.now(UTC),
     )  # fmt: skip
 
@@ -65,3 +69,36 @@ def test_embedding_cache_round_trips_float32(store):
     store.put_many("m", {"h1": [9.0, 9.0]})  # first write wins: same text, same vector
     assert store.get_many("m", ["h1", "h3"]) == {"h1": [0.5, -1.25]}
     assert store.get_many("other", ["h1"]) == {}
+
+
+def test_row_level_security_shows_a_signed_in_user_only_their_own_rows(postgres_url):
+    """As Supabase's PostgREST runs a user's request: role `authenticated`, the JWT's claims set."""
+    store = MetadataStore(postgres_url)
+    store.migrate()
+    alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+    row = {"artifact_type": "json", "storage_url": "u", "backend": "local", "content_type": "c", "size_bytes": 1}
+    for user, project in ((alice, "pa"), (bob, "pb")):
+        store.register_job(manifest("j1", user, project), status="succeeded")
+        store.replace_artifacts(project, "j1", [{"name": "a", **row}])
+        store.quota(user, PLAN)
+    store.put_many("m", {"h": [1.0]})
+
+    def visible(role: str, sub: str | None = None) -> dict[str, list[str]]:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(f"set local role {role}")
+            if sub:
+                conn.execute(text("select set_config('request.jwt.claims', :c, true)"), {"c": json.dumps({"sub": sub})})
+            return {
+                table: sorted(str(r[0]) for r in conn.execute(text(f"select {column} from {table}")))
+                for table, column in (("projects", "project_id"), ("ingestion_jobs", "project_id"),
+                                      ("artifacts", "project_id"), ("user_quotas", "user_id"))
+            }  # fmt: skip
+
+    assert visible("authenticated", alice) == {"projects": ["pa"], "ingestion_jobs": ["pa"], "artifacts": ["pa"],
+                                               "user_quotas": [alice]}  # fmt: skip
+    assert visible("authenticated", bob)["ingestion_jobs"] == ["pb"]
+    assert visible("authenticated") == {"projects": [], "ingestion_jobs": [], "artifacts": [], "user_quotas": []}
+    assert visible("service_role")["ingestion_jobs"] == ["pa", "pb"]  # bypasses RLS
+    with pytest.raises(ProgrammingError, match="permission denied"), store.engine.begin() as conn:
+        conn.exec_driver_sql("set local role authenticated")
+        conn.exec_driver_sql("select * from embedding_cache")
