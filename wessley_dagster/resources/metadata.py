@@ -5,8 +5,27 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
+from sqlalchemy.engine import make_url
 
 from wessley_dagster.stores.metadata import MetadataStore
+
+
+def _usable(url: str) -> str:
+    """The URL SQLAlchemy takes, or an error that says what is wrong without showing the URL (it
+    holds the password). `postgres://`, as some providers print it, means PostgreSQL."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+        parsed.port  # noqa: B018 - reading the port is what parses it
+    except Exception as exc:  # SQLAlchemy raises several kinds for a bad URL; all mean the same here
+        scheme = url.split("://", 1)[0] if "://" in url else "no scheme"
+        raise ValueError(
+            f"SUPABASE_DB_URL (metadata db_url) is not a database URL SQLAlchemy can use "
+            f"(scheme: {scheme}): {type(exc).__name__}"
+        ) from None
+    return url
 
 
 class MetadataResource(ConfigurableResource):
@@ -34,7 +53,7 @@ class MetadataResource(ConfigurableResource):
             path = Path(self.sqlite_path).resolve()
             path.parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{path}"
-        store = MetadataStore(url)
+        store = MetadataStore(_usable(url))
         store.migrate()
         return store
 

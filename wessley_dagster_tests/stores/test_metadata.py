@@ -102,3 +102,12 @@ def test_row_level_security_shows_a_signed_in_user_only_their_own_rows(postgres_
     with pytest.raises(ProgrammingError, match="permission denied"), store.engine.begin() as conn:
         conn.exec_driver_sql("set local role authenticated")
         conn.exec_driver_sql("select * from embedding_cache")
+
+
+@pytest.mark.parametrize("url", ["not a url", "postgresql://u:s3cret@host:notaport/db", "mysql+nothing://u:s3cret@h/d"])
+def test_a_malformed_database_url_is_a_clear_error_that_never_shows_the_password(url):
+    from wessley_dagster.resources.metadata import MetadataResource
+
+    with pytest.raises(ValueError, match=r"^SUPABASE_DB_URL \(metadata db_url\) is not a database URL") as error:
+        MetadataResource(db_url=url).open_store()
+    assert "s3cret" not in str(error.value) and error.value.__cause__ is None
