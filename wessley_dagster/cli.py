@@ -80,6 +80,23 @@ def cmd_jobs_watch(args: argparse.Namespace) -> int:
     return 2
 
 
+def cmd_storage(args: argparse.Namespace) -> int:
+    """Objects and bytes stored per project, job and backend (from the artifact registry)."""
+    res = build_resources()
+    with dagster.build_resources({"metadata": res["metadata"]}) as live:
+        rows = live.metadata.store.storage_usage(args.project)
+    if args.json:
+        for row in rows:
+            print(json.dumps({**row, "objects": int(row["objects"]), "bytes": int(row["bytes"])}))
+        return 0
+    print(f"{'project':<24} {'job':<24} {'backend':<18} {'objects':>8} {'bytes':>14}")
+    for row in rows:
+        print(
+            f"{row['project_id']:<24} {row['job_id']:<24} {row['backend']:<18} {row['objects']:>8} {row['bytes']:>14}"
+        )
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     import os
 
@@ -169,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     watch.add_argument("--interval", type=float, default=1.0, help="seconds between looks")
     watch.add_argument("--timeout", type=float, default=3600.0)
     watch.set_defaults(func=cmd_jobs_watch)
+
+    storage = sub.add_parser("storage", help="objects and bytes stored per project, job and backend")
+    storage.add_argument("--project", help="one project only")
+    storage.add_argument("--json", action="store_true", help="one JSON object per row")
+    storage.set_defaults(func=cmd_storage)
 
     arcade = sub.add_parser("arcadedb", help="start or stop the embedded ArcadeDB graph server")
     arcade.add_argument("action", choices=["start", "stop"])

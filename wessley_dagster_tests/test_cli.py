@@ -34,3 +34,22 @@ def test_jobs_watch_prints_each_change_until_the_job_ends(env, resources, monkey
     store.fail_job(manifest.project_id, "live", "boom")
     assert cli.main(["jobs", "watch", manifest.project_id, "live", "--timeout", "5"]) == 1
     assert capsys.readouterr().out.split()[1:5] == ["failed", "done", "100%", "boom"]
+
+
+def test_storage_shows_objects_and_bytes_per_project_job_and_backend(env, resources, monkeypatch, capsys):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    store = resources["metadata"].store
+    base = json.loads((SYNTHETIC / "manifest.json").read_text())
+    row = {"artifact_type": "json", "storage_url": "u", "content_type": "c"}
+    for job, artifacts in (("a", [("s3", 10), ("s3", 5), ("local", 7)]), ("b", [("local", 1)])):
+        store.register_job(Manifest.model_validate({**base, "job_id": job}), status="succeeded")
+        rows = [{"name": f"f{i}", "backend": b, "size_bytes": n, **row} for i, (b, n) in enumerate(artifacts)]
+        store.replace_artifacts(base["project_id"], job, rows)
+    assert cli.main(["storage", "--project", base["project_id"], "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["job_id"], r["backend"], r["objects"], r["bytes"]) for r in listed] == [
+        ("a", "local", 1, 7), ("a", "s3", 2, 15), ("b", "local", 1, 1),
+    ]  # fmt: skip
+    assert cli.main(["storage"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split() == ["project", "job", "backend", "objects", "bytes"]

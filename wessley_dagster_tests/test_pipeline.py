@@ -195,6 +195,9 @@ def test_downstream_assets_query_the_stores_through_the_io_managers(graph_env, i
     assert [c.name for c in components["dagster/column_schema"].value.columns][:4] == ["id", "type", "value", "page"]
     assert components["preview"].value.splitlines()[0].startswith("| id ") and "K3" in components["preview"].value
     assert components["components.json bytes"].value > 0 and components["components.json"].value.endswith(".json")
+    record = instance.get_latest_materialization_event(AssetKey("job_record")).asset_materialization.metadata
+    stored = resources["storage"].object_store().list(key.replace("__", "/") + "/")
+    assert record["storage"].value["job"] == {"local": {"objects": len(stored), "bytes": sum(o.size for o in stored)}}
     assert result.output_for_node("artifact_report") == {
         "manifest": "roadster", "spans": 31, "components": 10, "nets": 10, "chunks": 24, "vectors": True,
         "exports": {"bundle.json": "application/json", "chunks.ndjson": "application/x-ndjson",

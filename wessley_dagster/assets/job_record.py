@@ -15,6 +15,16 @@ from wessley_dagster.resources.storage import StorageResource
 from wessley_dagster.resources.vectors import VectorResource
 
 
+def _by_backend(rows: list[dict]) -> dict[str, dict[str, int]]:
+    """Objects and bytes per storage backend, summed over the rows' jobs."""
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        entry = totals.setdefault(row["backend"], {"objects": 0, "bytes": 0})
+        entry["objects"] += int(row["objects"])
+        entry["bytes"] += int(row["bytes"])
+    return totals
+
+
 def _artifact_type(name: str) -> str:
     return name.rsplit(".", 1)[-1] if "." in name else "file"
 
@@ -68,5 +78,11 @@ def job_record(
         metadata={
             "metrics": MetadataValue.json(metrics),
             "quota": MetadataValue.json({k: quota[k] for k in ("plan", "ingestions_used", "storage_used_bytes")}),
+            "storage": MetadataValue.json(
+                {
+                    "job": _by_backend(metadata.store.storage_usage(project_id, job_id)),
+                    "project": _by_backend(metadata.store.storage_usage(project_id)),
+                }
+            ),
         }
     )

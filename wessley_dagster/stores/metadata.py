@@ -264,6 +264,15 @@ class MetadataStore:
             {"p": project_id, "j": job_id},
         )
 
+    def storage_usage(self, project_id: str | None = None, job_id: str | None = None) -> list[dict[str, Any]]:
+        """Objects and bytes stored, per project, job and backend, from the artifact registry."""
+        return self._rows(
+            "select project_id, job_id, backend, count(*) as objects, sum(size_bytes) as bytes from artifacts "
+            "where (:p is null or project_id = :p) and (:j is null or job_id = :j) "
+            "group by project_id, job_id, backend order by project_id, job_id, backend",
+            {"p": project_id, "j": job_id},
+        )
+
     # --- quotas --------------------------------------------------------------------------------
 
     def quota(self, user_id: str, default_plan: Mapping[str, Any]) -> dict[str, Any]:
