@@ -6,9 +6,9 @@ from dagster import AssetSpec, Definitions, in_process_executor, load_assets_fro
 
 from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
 from wessley_dagster.checks import ALL_CHECKS
-from wessley_dagster.jobs import ingest_job
+from wessley_dagster.jobs import ingest_job, quota_reset_job
 from wessley_dagster.resources import asset_kinds, build_resources
-from wessley_dagster.schedules import nightly_reconcile
+from wessley_dagster.schedules import monthly_quota_reset, nightly_reconcile
 from wessley_dagster.sensors import ingest_failure_sensor, ingest_success_sensor, upload_sensor
 
 KINDS = asset_kinds()
@@ -28,9 +28,9 @@ defs = Definitions(
         for a in load_assets_from_modules([bundle, extraction, chunks, indexes, exports, job_record])
     ],
     asset_checks=ALL_CHECKS,
-    jobs=[ingest_job],
+    jobs=[ingest_job, quota_reset_job],
     sensors=[upload_sensor, ingest_success_sensor, ingest_failure_sensor],
-    schedules=[nightly_reconcile],
+    schedules=[nightly_reconcile, monthly_quota_reset],
     resources=build_resources(),
     # One process per run rather than per step: on a small machine starting a process per step
     # cost more than the steps, and the embedded stores take one writer at a time anyway.

@@ -1,6 +1,6 @@
-"""Nightly reconcile: re-run partitions whose vector index is missing or was built by another
-chunker version or embedding model than the current code uses. An upload found invalid is left
-alone until one of its files changes."""
+"""Schedules. Nightly reconcile: re-run partitions whose vector index is missing or was built by
+another chunker version or embedding model than the current code uses (an upload found invalid
+is left alone until one of its files changes). Monthly: reset quota usage for the new month."""
 
 from collections.abc import Mapping
 
@@ -16,7 +16,7 @@ from dagster import (
 
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.domain.chunking import CHUNKER_VERSION
-from wessley_dagster.jobs import ingest_job
+from wessley_dagster.jobs import ingest_job, quota_reset_job
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.metadata import MetadataResource
@@ -66,3 +66,9 @@ def nightly_reconcile(
         elif reason:
             requests.append(RunRequest(partition_key=key, run_key=f"reconcile:{key}:{day}", tags={"reconcile": reason}))
     return requests or SkipReason("every partition is current")
+
+
+@schedule(job=quota_reset_job, cron_schedule="5 0 1 * *", default_status=DefaultScheduleStatus.RUNNING)
+def monthly_quota_reset(context: ScheduleEvaluationContext) -> RunRequest:
+    """On the first of each month: every quota whose month has ended starts at zero ingestions."""
+    return RunRequest(run_key=f"quota-reset:{context.scheduled_execution_time:%Y-%m}")

@@ -45,7 +45,7 @@ def job_record(
     storage: StorageResource,
     embeddings_model: EmbeddingsResource,
 ) -> MaterializeResult:
-    """Registers every stored artifact and the job's metrics, marks it succeeded, refreshes quota usage."""
+    """Registers every stored artifact and the job's metrics, marks it succeeded, counts its usage."""
     project_id, job_id = job_ids(context)
     objects = storage.object_store().list(f"{project_id}/{job_id}/")
     metadata.store.replace_artifacts(
@@ -73,6 +73,7 @@ def job_record(
     }
     model = embeddings_model.embedder().model
     metadata.store.complete_job(project_id, job_id, metrics, CHUNKER_VERSION, model)
+    metadata.store.record_usage(project_id, job_id, metrics["artifact_bytes"], metadata.default_plan)
     quota = metadata.store.quota(bundle.manifest.user_id, metadata.default_plan)
     return MaterializeResult(
         metadata={

@@ -22,6 +22,14 @@ PLAIN_POSTGRES = MIGRATIONS.parent / "plain_postgres.sql"
 POSTGRES_ONLY = "-- postgres-only"
 
 
+# A quota whose month has ended starts the next at zero ingestions (stored bytes carry over).
+RESET_ENDED_MONTHS = "update user_quotas set ingestions_used = 0, reset_date = :reset where reset_date <= :today"
+
+
+def _reset_params(now: datetime) -> dict[str, str]:
+    return {"reset": _next_month(now), "today": now.date().isoformat()}
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -275,55 +283,87 @@ class MetadataStore:
 
     # --- quotas --------------------------------------------------------------------------------
 
+    def _ensure_quota(self, conn: Any, user_id: str, plan: Mapping[str, Any], now: datetime) -> None:
+        """The user's quota row exists, and a month that has ended has its ingestions reset."""
+        conn.execute(
+            text(
+                "insert into user_quotas (user_id, plan, monthly_ingestion_limit, storage_limit_bytes, reset_date) "
+                "values (:u, :plan, :ing, :sto, :reset) on conflict (user_id) do nothing"
+            ),
+            {
+                "u": user_id,
+                "plan": plan["plan"],
+                "ing": plan["monthly_ingestion_limit"],
+                "sto": plan["storage_limit_bytes"],
+                "reset": _next_month(now),
+            },
+        )
+        conn.execute(text(RESET_ENDED_MONTHS + " and user_id = :u"), {"u": user_id, **_reset_params(now)})
+
     def quota(self, user_id: str, default_plan: Mapping[str, Any]) -> dict[str, Any]:
-        """The user's quota row with usage recomputed from jobs and artifacts (re-runs count once)."""
-        now = datetime.now(UTC)
+        """The user's quota row: plan, limits, and the usage counted so far."""
         with self.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "insert into user_quotas (user_id, plan, monthly_ingestion_limit, storage_limit_bytes, reset_date) "
-                    "values (:u, :plan, :ing, :sto, :reset) on conflict (user_id) do nothing"
-                ),
-                {
-                    "u": user_id,
-                    "plan": default_plan["plan"],
-                    "ing": default_plan["monthly_ingestion_limit"],
-                    "sto": default_plan["storage_limit_bytes"],
-                    "reset": _next_month(now),
-                },
-            )
-            used = conn.execute(
-                text(
-                    "select count(*) from ingestion_jobs where user_id = :u and status not in ('rejected', 'invalid') "
-                    "and created_at >= :since"
-                ),
-                {"u": user_id, "since": _month_start(now)},
-            ).scalar_one()
-            stored = conn.execute(
-                text(
-                    "select coalesce(sum(a.size_bytes), 0) from artifacts a join ingestion_jobs j "
-                    "on a.project_id = j.project_id and a.job_id = j.job_id where j.user_id = :u"
-                ),
-                {"u": user_id},
-            ).scalar_one()
-            conn.execute(
-                text(
-                    "update user_quotas set ingestions_used = :used, storage_used_bytes = :stored, "
-                    "reset_date = :reset where user_id = :u"
-                ),
-                {"u": user_id, "used": int(used), "stored": int(stored), "reset": _next_month(now)},
-            )
+            self._ensure_quota(conn, user_id, default_plan, datetime.now(UTC))
             row = conn.execute(text("select * from user_quotas where user_id = :u"), {"u": user_id}).one()
         return dict(row._mapping)
 
+    def record_usage(
+        self,
+        project_id: str,
+        job_id: str,
+        artifact_bytes: int,
+        default_plan: Mapping[str, Any],
+        now: datetime | None = None,
+    ) -> None:
+        """After a job succeeds: one ingestion for its first success this month, and its change in
+        stored bytes, added to its user's row in one transaction. The job row is locked first
+        (PostgreSQL) so that two runs of one job cannot both count it; different jobs of one user
+        each add in a single UPDATE, so none is lost."""
+        now = now or datetime.now(UTC)
+        month = _month_start(now)
+        lock = " for update" if self.engine.dialect.name == "postgresql" else ""
+        with self.engine.begin() as conn:
+            job = conn.execute(
+                text(f"select user_id, counted_month, counted_bytes from ingestion_jobs "
+                     f"where project_id = :p and job_id = :j{lock}"),
+                {"p": project_id, "j": job_id},
+            ).one()  # fmt: skip
+            self._ensure_quota(conn, job.user_id, default_plan, now)
+            conn.execute(
+                text(
+                    "update user_quotas set ingestions_used = ingestions_used + :n, "
+                    "storage_used_bytes = storage_used_bytes + :delta where user_id = :u"
+                ),
+                {"u": job.user_id, "n": int(job.counted_month != month), "delta": artifact_bytes - job.counted_bytes},
+            )
+            conn.execute(
+                text(
+                    "update ingestion_jobs set counted_month = :m, counted_bytes = :b "
+                    "where project_id = :p and job_id = :j"
+                ),
+                {"p": project_id, "j": job_id, "m": month, "b": artifact_bytes},
+            )
+
+    def reset_monthly_usage(self, now: datetime | None = None) -> int:
+        """Every quota whose month has ended starts the new one at zero ingestions; returns how many."""
+        now = now or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            result = conn.execute(text(RESET_ENDED_MONTHS), _reset_params(now))
+        return int(result.rowcount)
+
     def quota_rejection(self, manifest: Manifest, incoming_bytes: int, default_plan: Mapping[str, Any]) -> str | None:
-        """Why this job would exceed the user's quota, or None if it fits. A known job is a re-run."""
+        """Why this job would exceed the user's quota, or None if it fits. A known job is a re-run;
+        jobs queued or running and not yet counted this month count as used."""
         quota = self.quota(manifest.user_id, default_plan)
-        if self.job(manifest.project_id, manifest.job_id) is None and (
-            quota["ingestions_used"] + 1 > quota["monthly_ingestion_limit"]
-        ):
+        pending = self._rows(
+            "select count(*) as n from ingestion_jobs where user_id = :u and status in ('queued', 'running') "
+            "and (counted_month is null or counted_month <> :m)",
+            {"u": manifest.user_id, "m": _month_start(datetime.now(UTC))},
+        )[0]["n"]
+        used = quota["ingestions_used"] + int(pending)
+        if self.job(manifest.project_id, manifest.job_id) is None and used + 1 > quota["monthly_ingestion_limit"]:
             return (
-                f"monthly ingestion quota exceeded: {quota['ingestions_used']} of "
+                f"monthly ingestion quota exceeded: {used} of "
                 f"{quota['monthly_ingestion_limit']} used (plan {quota['plan']})"
             )
         if quota["storage_used_bytes"] + incoming_bytes > quota["storage_limit_bytes"]:

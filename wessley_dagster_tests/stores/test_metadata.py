@@ -1,5 +1,7 @@
 import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +19,7 @@ def store(request, tmp_path):
     """One contract, two databases: the embedded SQLite file and a real PostgreSQL 15."""
     url = f"sqlite:///{tmp_path / 'meta.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     s = MetadataStore(url)
-    assert s.migrate() == ["20261124000000", "20261125000000", "20261125010000"]
+    assert s.migrate() == ["20261124000000", "20261125000000", "20261125010000", "20261125020000"]
     assert s.migrate() == []  # applied once
     return s
 
@@ -62,6 +64,44 @@ def test_quota_rejects_the_job_over_the_monthly_limit_but_not_a_rerun(store):
     reason = store.quota_rejection(manifest("j3"), 10, PLAN)
     assert reason == "monthly ingestion quota exceeded: 2 of 2 used (plan free)"
     assert store.quota_rejection(manifest("j1", user="u2"), 2000, PLAN).startswith("storage quota exceeded: 0 + 2000")
+
+
+def test_usage_is_counted_once_per_job_and_month_and_reset_when_the_month_ends(store):
+    november, december = datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
+    store.register_job(manifest("j1"), status="running")
+    store.record_usage("p", "j1", 300, PLAN, now=november)
+    store.record_usage("p", "j1", 250, PLAN, now=november)  # a re-run: no second ingestion, 50 bytes fewer
+    quota = store.quota("u1", PLAN)
+    assert (quota["ingestions_used"], quota["storage_used_bytes"]) == (1, 250)
+    store.register_job(manifest("j2"), status="running")
+    assert store.quota_rejection(manifest("j3"), 0, PLAN) == "monthly ingestion quota exceeded: 2 of 2 used (plan free)"
+    store.complete_job("p", "j2", {}, "2", "m")
+    store.record_usage("p", "j2", 100, PLAN, now=november)
+    assert store.quota("u1", PLAN)["ingestions_used"] == 2
+    assert store.reset_monthly_usage(now=november) == 0  # November has not ended
+    assert store.reset_monthly_usage(now=december) == 1
+    quota = store.quota("u1", PLAN)
+    assert (quota["ingestions_used"], quota["storage_used_bytes"], quota["reset_date"]) == (0, 350, "2027-01-01")
+    store.record_usage("p", "j1", 250, PLAN, now=december)  # a re-run in the new month counts there once
+    assert store.quota("u1", PLAN)["ingestions_used"] == 1
+
+
+def test_twenty_concurrent_increments_lose_none(postgres_url):
+    store = MetadataStore(postgres_url)
+    store.migrate()
+    jobs = [f"j{i}" for i in range(20)]
+    for job in jobs:
+        store.register_job(manifest(job), status="running")
+    barrier = threading.Barrier(len(jobs))
+
+    def succeed(job: str) -> None:
+        barrier.wait()
+        store.record_usage("p", job, 1000 + int(job[1:]), PLAN | {"monthly_ingestion_limit": 100})
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        list(pool.map(succeed, jobs))
+    quota = store.quota("u1", PLAN)
+    assert (quota["ingestions_used"], quota["storage_used_bytes"]) == (20, sum(1000 + i for i in range(20)))
 
 
 def test_embedding_cache_round_trips_float32(store):
