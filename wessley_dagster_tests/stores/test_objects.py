@@ -70,3 +70,26 @@ def test_a_symlink_in_a_local_folder_is_never_an_object(tmp_path):
     assert [o.key for o in store.list("p/")] == ["p/j/netlist.json"]
     with pytest.raises(ValueError, match=r"escapes|symlink"):
         store.get("p/j/components.json")
+
+
+def test_a_writer_killed_mid_write_leaves_nothing_under_the_final_key(tmp_path: Path):
+    """The local store writes to a temporary name and renames: a reader never sees half an object."""
+    import subprocess
+    import sys
+    import time
+
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sys; from pathlib import Path; from wessley_dagster.stores.objects import LocalFolderStore; "
+        "LocalFolderStore(Path(sys.argv[1])).put('p/j/big.bin', b'x' * (1 << 30), 'application/octet-stream')"
+    ), str(tmp_path)])  # fmt: skip
+    partial = tmp_path / "p" / "j" / "big.bin.tmp"
+    deadline = time.monotonic() + 60
+    while not (partial.exists() and partial.stat().st_size > 0) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    writer.kill()
+    writer.wait()
+    assert partial.exists() and partial.stat().st_size < 1 << 30  # killed mid-write
+    store = LocalFolderStore(tmp_path)
+    assert store.get("p/j/big.bin") is None and store.list("p/") == []
+    store.put("p/j/big.bin", b"whole", "application/octet-stream")
+    assert store.get("p/j/big.bin") == b"whole" and [o.key for o in store.list("p/")] == ["p/j/big.bin"]
