@@ -1,6 +1,6 @@
 """Sensors: a complete new upload under the uploads location starts an ingestion run (after it
-is checked and its quota allows it); a failed ingestion run marks its job failed in the metadata
-store."""
+is validated and its quota allows it); the end of any run of a partition, launched however,
+closes its job row in the metadata store (succeeded, or failed with the cause)."""
 
 import json
 from dataclasses import asdict, dataclass, field
