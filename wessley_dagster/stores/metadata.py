@@ -60,6 +60,8 @@ class MetadataStore:
                 )
             )
             done = {row[0] for row in conn.execute(text("select version from schema_migrations"))}
+            if postgres:
+                conn.exec_driver_sql(PLAIN_POSTGRES.read_text())
         for path in sorted(MIGRATIONS.glob("*.sql")):
             version = path.name.split("_", 1)[0]
             if version in done:
@@ -67,7 +69,6 @@ class MetadataStore:
             sql = path.read_text()
             with self.engine.begin() as conn:
                 if postgres:
-                    conn.exec_driver_sql(PLAIN_POSTGRES.read_text())
                     conn.exec_driver_sql(sql)
                 elif not sql.startswith(POSTGRES_ONLY):
                     for statement in (s.strip() for s in _strip_comments(sql).split(";")):
