@@ -8,8 +8,8 @@ from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 
-# Each asset is one job's data: a backfill of many partitions runs one run per partition, so a
-# partition range never reaches an asset or an IO manager.
+# Each asset is one job's data: a backfill of many partitions runs one run per partition (tagged as
+# a range of one, which the IO managers and the run sensors read as that partition).
 PER_JOB = {
     "partitions_def": ingestion_partitions,
     "backfill_policy": BackfillPolicy.multi_run(1),
