@@ -69,6 +69,7 @@ CASES: list[tuple[str, Callable[[Files], None], str]] = [
     ("spans bad utf-8", raw_edit("text_spans.ndjson", SPAN, SPAN + b"\xc3("), "invalid UTF-8"),
     ("spans nul", raw_edit("text_spans.ndjson", SPAN, SPAN + b"\\u0000"), "U+0000"),
     ("spans escape", raw_edit("text_spans.ndjson", SPAN, SPAN + b"\\u001b[31m"), "U+001B"),
+    ("spans raw non-character", raw_edit("text_spans.ndjson", SPAN, SPAN + "\ufffe".encode()), "U+FFFE"),
     ("spans surrogate", raw_edit("text_spans.ndjson", SPAN, SPAN + b"\\ud800"), "U+D800"),
     ("spans non-character", raw_edit("text_spans.ndjson", SPAN, SPAN + b"\\uffff"), "U+FFFF"),
     ("spans huge text", raw_edit("text_spans.ndjson", SPAN, SPAN + b"x" * 30_000), "over the limit"),

@@ -296,9 +296,15 @@ def read_text_spans(raw: bytes, limits: BundleLimits, page_count: int) -> list[T
         if not line.strip():
             continue
         data = _loads(TEXT_SPANS, line, f"line {lineno}", limits)
-        # A plain span line (one object, its bbox list, no escapes, short) cannot break a limit:
-        # only other lines are walked value by value.
-        if "\\u" in line or len(line) > limits.max_text_chars or line.count("[") + line.count("{") > 2:
+        # A plain span line (one object, its bbox list, no escapes, short, no character a text
+        # may not hold, raw ones such as U+FFFE included) cannot break a limit: only other lines
+        # are walked value by value.
+        if (
+            "\\u" in line
+            or len(line) > limits.max_text_chars
+            or line.count("[") + line.count("{") > 2
+            or DISALLOWED_IN_TEXT.search(line)
+        ):
             _inspect(TEXT_SPANS, data, limits, f"line {lineno}")
         try:
             span = TextSpan.model_validate(data)
