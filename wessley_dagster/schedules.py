@@ -1,6 +1,6 @@
 """Schedules. Nightly reconcile: re-run partitions whose vector index is missing or was built by
 another chunker version or embedding model than the current code uses (an upload found invalid
-is left alone until one of its files changes). Monthly: reset quota usage for the new month."""
+or over quota is left alone until one of its files changes). Monthly: reset quota usage for the new month."""
 
 from collections.abc import Mapping
 
@@ -36,12 +36,10 @@ def outdated_reason(metadata: Mapping[str, object] | None, embedding_model: str)
     return None
 
 
-def _still_invalid(key: str, uploads: UploadsResource, metadata: MetadataResource) -> bool:
+def _settled(key: str, uploads: UploadsResource, metadata: MetadataResource) -> bool:
+    """The upload as it is now was already found invalid or over quota (the sensor's own test)."""
     project_id, job_id = split_partition_key(key)
-    job = metadata.store.job(project_id, job_id)
-    return bool(
-        job and job["status"] == "invalid" and job["upload_digest"] == uploads.upload_digest(project_id, job_id)
-    )
+    return metadata.store.settled_upload(project_id, job_id, uploads.upload_digest(project_id, job_id))
 
 
 @schedule(job=ingest_job, cron_schedule="0 3 * * *", default_status=DefaultScheduleStatus.RUNNING)
@@ -51,7 +49,8 @@ def nightly_reconcile(
     uploads: UploadsResource,
     metadata: MetadataResource,
 ) -> list[RunRequest] | SkipReason:
-    """Backfill every partition whose outputs are missing or outdated, except invalid uploads."""
+    """Backfill every partition whose outputs are missing or outdated, except uploads refused as
+    they are (invalid, or over quota: requesting those would bypass the quota)."""
     model = embeddings_model.embedder().model
     day = context.scheduled_execution_time.date().isoformat()
     requests = []
@@ -61,8 +60,8 @@ def nightly_reconcile(
         ).records
         event = records[0].asset_materialization if records else None
         reason = outdated_reason({k: v.value for k, v in event.metadata.items()} if event else None, model)
-        if reason and _still_invalid(key, uploads, metadata):
-            context.log.info(f"{key}: its upload is invalid and unchanged since; not requested")
+        if reason and _settled(key, uploads, metadata):
+            context.log.info(f"{key}: its upload was refused (invalid or over quota) and is unchanged; not requested")
         elif reason:
             requests.append(RunRequest(partition_key=key, run_key=f"reconcile:{key}:{day}", tags={"reconcile": reason}))
     return requests or SkipReason("every partition is current")

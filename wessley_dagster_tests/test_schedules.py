@@ -64,6 +64,15 @@ def test_an_invalid_upload_is_not_requested_again_until_it_changes_nor_counted(e
     spans.write_bytes(spans.read_bytes().replace(b'"page": 0', b'"page": 1', 1))
     assert [r.partition_key for r in evaluate(instance, resources)] == [key]  # fixed: requested
 
+    # Over quota is settled the same way: the reconcile must not start what the sensor refused.
+    late = stage_bundle(SYNTHETIC, uploads_dir(env), project, "late")
+    add_partitions(instance, late)
+    manifest = Manifest.model_validate({**json.loads((SYNTHETIC / "manifest.json").read_text()),
+                                        "project_id": project, "job_id": "late"})  # fmt: skip
+    digest = resources["uploads"].upload_digest(project, "late")
+    meta.register_job(manifest, status="rejected", error="monthly ingestion quota exceeded", upload_digest=digest)
+    assert late not in [r.partition_key for r in evaluate(instance, resources)]
+
 
 def test_the_monthly_reset_runs_its_job_which_zeroes_ended_months(env, resources, instance):
     from dagster import build_schedule_context
