@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -197,8 +196,6 @@ def main(argv: list[str] | None = None) -> int:
     arcade.set_defaults(func=cmd_arcadedb)
 
     args = parser.parse_args(argv)
-    # Partitioned asset checks are a Dagster preview feature; its warning is noise on a terminal.
-    warnings.filterwarnings("ignore", category=dagster.PreviewWarning)
     return int(args.func(args) or 0)
 
 

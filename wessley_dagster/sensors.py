@@ -55,8 +55,9 @@ class UploadCursor:
     def read(cls, raw: str | None) -> "UploadCursor":
         return cls(**json.loads(raw)) if raw else cls()
 
-    def skip(self, run_key: str) -> None:
-        self.skipped = [*self.skipped, run_key][-SKIPPED_REMEMBERED:]
+    def skip(self, upload: str) -> None:
+        """Remember `<folder>@<digest>`, refused with no job row, so it is not logged again."""
+        self.skipped = [*self.skipped, upload][-SKIPPED_REMEMBERED:]
 
 
 def _folders_to_check(
@@ -135,8 +136,8 @@ def upload_sensor(
 
     Nothing is written before the upload is checked: folder names are valid ids, every bundle
     file is there, the manifest names its own folder and a user who owns the project, the whole
-    bundle is valid, and the quota allows it. A refused upload gets an invalid job row only in a project that exists and
-    belongs to the user its manifest names; otherwise it is logged once.
+    bundle is valid, and the quota allows it. A refused upload gets an invalid job row only in a
+    project that exists and belongs to the user its manifest names; otherwise it is logged once.
 
     Each tick lists one page of keys from where the last one stopped (S3's `StartAfter`) and
     starts again from the top after the last page, so every key is seen within
@@ -152,12 +153,13 @@ def upload_sensor(
         if not names.issuperset(REQUIRED):
             continue  # incomplete: looked at again when the missing files arrive
         digest = upload_digest(files)
-        if f"{folder_name}@{digest}" in cursor.skipped:
+        upload = f"{folder_name}@{digest}"
+        if upload in cursor.skipped:
             continue
         problem = id_problem(project_id) or id_problem(job_id)
         if problem:
             context.log.warning(f"{folder_name}/: ignored, the folder is not a project/job: {problem}")
-            cursor.skip(f"{folder_name}@{digest}")
+            cursor.skip(upload)
             continue
         key = partition_key(project_id, job_id)
         run_key = f"{key}@{digest}"
@@ -174,7 +176,7 @@ def upload_sensor(
             if owner is not None and owner == claimed_user:
                 metadata.store.refuse_upload(project_id, job_id, owner, problem, digest)
             else:
-                cursor.skip(f"{folder_name}@{digest}")
+                cursor.skip(upload)
             continue
         assert manifest is not None
         reason = metadata.store.quota_rejection(manifest, sum(o.size for o in files), metadata.default_plan)

@@ -1,5 +1,7 @@
 """The job's record in the metadata store: status, stage, metrics, artifact registry, quota usage."""
 
+from collections.abc import Iterable
+
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from wessley_dagster.assets.chunks import embeddings
@@ -15,7 +17,7 @@ from wessley_dagster.resources.storage import StorageResource
 from wessley_dagster.resources.vectors import VectorResource
 
 
-def _by_backend(rows: list[dict]) -> dict[str, dict[str, int]]:
+def _by_backend(rows: Iterable[dict]) -> dict[str, dict[str, int]]:
     """Objects and bytes per storage backend, summed over the rows' jobs."""
     totals: dict[str, dict[str, int]] = {}
     for row in rows:
@@ -75,15 +77,13 @@ def job_record(
     metadata.store.complete_job(project_id, job_id, metrics, CHUNKER_VERSION, model)
     metadata.store.record_usage(project_id, job_id, metrics["artifact_bytes"], metadata.default_plan)
     quota = metadata.store.quota(bundle.manifest.user_id, metadata.default_plan)
+    usage = metadata.store.storage_usage(project_id)  # one query: the project's rows, this job's among them
     return MaterializeResult(
         metadata={
             "metrics": MetadataValue.json(metrics),
             "quota": MetadataValue.json({k: quota[k] for k in ("plan", "ingestions_used", "storage_used_bytes")}),
             "storage": MetadataValue.json(
-                {
-                    "job": _by_backend(metadata.store.storage_usage(project_id, job_id)),
-                    "project": _by_backend(metadata.store.storage_usage(project_id)),
-                }
+                {"job": _by_backend(r for r in usage if r["job_id"] == job_id), "project": _by_backend(usage)}
             ),
         }
     )

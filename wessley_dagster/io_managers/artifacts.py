@@ -28,11 +28,8 @@ def _is_exports(annotation: Any) -> bool:
 
 def _where(stored: StoredObject, label: str) -> dict[str, MetadataValue]:
     """A stored object's place (a clickable path or URL), its size as a number, and its backend."""
-    place = (
-        MetadataValue.path(stored.url.removeprefix("file://"))
-        if stored.url.startswith("file://")
-        else (MetadataValue.url(stored.url))
-    )
+    local = stored.url.startswith("file://")
+    place = MetadataValue.path(stored.url.removeprefix("file://")) if local else MetadataValue.url(stored.url)
     return {
         label: place,
         f"{label} bytes": MetadataValue.int(stored.size),
