@@ -116,6 +116,14 @@ def uploads_dir(env: dict[str, str]) -> Path:
     return Path(env["WESSLEY_HOME"]) / "uploads"
 
 
+def dagster_home(tmp_path: Path, instance_yaml: Path = REPO / "dagster.yaml") -> Path:
+    """A fresh DAGSTER_HOME under tmp_path holding the given instance config as `dagster.yaml`."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(instance_yaml, home / "dagster.yaml")
+    return home
+
+
 def record_failure(result: Any, instance: DagsterInstance, metadata: Any) -> None:
     """What the run-failure sensor does for the failed run behind a `materialize()` result."""
     from dagster import DagsterEventType, build_run_status_sensor_context
@@ -193,10 +201,7 @@ def dev(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[Any, dict[str, st
 
     from wessley_dagster_tests.dagster_dev import DagsterDev
 
-    dagster_home = tmp_path / "dagster_home"
-    dagster_home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
-    dev_env = {**os.environ, **env, "DAGSTER_HOME": str(dagster_home)}
+    dev_env = {**os.environ, **env, "DAGSTER_HOME": str(dagster_home(tmp_path))}
     server = DagsterDev(dev_env, tmp_path)
     try:
         yield server, dev_env

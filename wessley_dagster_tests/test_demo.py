@@ -2,7 +2,6 @@
 sensor, a readable output, and `make dev`'s sensor on the same instance ingesting nothing again."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,14 +10,12 @@ from dagster import DagsterInstance, build_sensor_context
 
 from wessley_dagster.resources import build_resources
 from wessley_dagster.sensors import upload_sensor
-from wessley_dagster_tests.conftest import BUNDLES, REPO
+from wessley_dagster_tests.conftest import BUNDLES, REPO, dagster_home
 
 
 def test_demo_then_the_sensor_of_make_dev_ingests_nothing_twice(env, tmp_path, monkeypatch):
-    dagster_home = tmp_path / "dagster_home"
-    dagster_home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
-    demo_env = {**env, "DAGSTER_HOME": str(dagster_home), "PATH": str(Path(sys.executable).parent)}
+    home = dagster_home(tmp_path)
+    demo_env = {**env, "DAGSTER_HOME": str(home), "PATH": str(Path(sys.executable).parent)}
     result = subprocess.run([sys.executable, "-m", "wessley_dagster.cli", "demo"], env=demo_env, cwd=REPO,
                             capture_output=True, text=True, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -29,7 +26,7 @@ def test_demo_then_the_sensor_of_make_dev_ingests_nothing_twice(env, tmp_path, m
     assert result.stderr == "", result.stderr
     assert "alembic" not in result.stdout and "Warning" not in result.stdout
 
-    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
     resources = build_resources(env)
     with DagsterInstance.get() as instance:
         sensor_resources = {k: resources[k] for k in ("uploads", "metadata")}

@@ -2,12 +2,11 @@
 PostgreSQL 15 with the queued run coordinator; an upload's run is queued, started by the daemon,
 and recorded in PostgreSQL."""
 
-import shutil
 import uuid
 
 from sqlalchemy import create_engine, text
 
-from wessley_dagster_tests.conftest import REPO, SYNTHETIC, stage_bundle, unique, uploads_dir
+from wessley_dagster_tests.conftest import REPO, SYNTHETIC, dagster_home, stage_bundle, unique, uploads_dir
 from wessley_dagster_tests.dagster_dev import DagsterDev, eventually
 
 
@@ -18,10 +17,8 @@ def test_a_run_goes_through_the_queue_of_an_instance_on_postgres(env, postgres, 
     admin = create_engine(postgres.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'create database "{database}"'))
-    dagster_home = tmp_path / "dagster_home"
-    dagster_home.mkdir()
-    shutil.copy(REPO / "deploy" / "dagster-postgres.yaml", dagster_home / "dagster.yaml")
-    dev_env = {**os.environ, **env, "DAGSTER_HOME": str(dagster_home), "DAGSTER_PG_USER": "postgres",
+    home = dagster_home(tmp_path, REPO / "deploy" / "dagster-postgres.yaml")
+    dev_env = {**os.environ, **env, "DAGSTER_HOME": str(home), "DAGSTER_PG_USER": "postgres",
                "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_DB": database,
                "DAGSTER_PG_PORT": str(postgres.port)}  # fmt: skip
     key = stage_bundle(SYNTHETIC, uploads_dir(env), unique("pg"), "job")
