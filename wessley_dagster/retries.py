@@ -8,13 +8,16 @@ import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 from botocore.exceptions import ClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from dagster import Failure, get_dagster_logger
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+from postgrest import APIError
 from sqlalchemy.exc import OperationalError
 
 from wessley_dagster.domain.embedders import EmbeddingError
+from wessley_dagster.stores.metadata.rest import transient_api_error
 
 _TRANSIENT_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT, errno.EPIPE,
                      errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EAGAIN}  # fmt: skip
@@ -23,8 +26,10 @@ _TRANSIENT_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, e
 def _one_is_transient(exc: BaseException) -> bool:
     if isinstance(exc, ServiceUnavailable | SessionExpired | TransientError | BotoConnectionError | TimeoutError):
         return True
-    if isinstance(exc, OperationalError):  # the database went away or is starting
+    if isinstance(exc, OperationalError | httpx.TransportError):  # the database or its REST API is unreachable
         return True
+    if isinstance(exc, APIError):
+        return transient_api_error(exc)
     if isinstance(exc, EmbeddingError):
         return exc.retryable
     if isinstance(exc, ClientError):

@@ -179,7 +179,7 @@ def upload_sensor(
                 cursor.skip(upload)
             continue
         assert manifest is not None
-        reason = metadata.store.quota_rejection(manifest, sum(o.size for o in files), metadata.default_plan)
+        reason = metadata.store.quota_rejection(manifest, sum(o.size for o in files))
         if reason:
             metadata.store.register_job(manifest, status="rejected", error=reason, upload_digest=digest)
             context.log.info(f"{key} rejected before any work: {reason}")

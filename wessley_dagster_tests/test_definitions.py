@@ -46,7 +46,7 @@ def test_production_lists_every_missing_backend_at_load():
     assert last == (
         "wessley_dagster.resources.ConfigurationError: WESSLEY_ENV=production needs every backend configured; "
         "missing: graph password (NEO4J_PASSWORD); vectors (QDRANT_URL); uploads (WESSLEY_UPLOADS); "
-        "metadata (SUPABASE_DB_URL)"
+        "metadata (SUPABASE_DB_URL or SUPABASE_URL)"
     )
     assert (
         load_definitions(WESSLEY_ENV="staging")

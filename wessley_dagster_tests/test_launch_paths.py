@@ -15,14 +15,14 @@ from dagster import DagsterInstance, build_schedule_context
 from wessley_dagster.resources import build_resources
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.schedules import nightly_reconcile
-from wessley_dagster.stores.metadata import MetadataStore
+from wessley_dagster.stores.metadata.sql import SqlMetadataStore
 from wessley_dagster_tests.conftest import SYNTHETIC, stage_bundle, unique, uploads_dir
 from wessley_dagster_tests.dagster_dev import BACKFILL, eventually
 
 
 def test_every_launch_path_writes_the_job_row_the_same_way(dev, env, monkeypatch):
     server, dev_env = dev
-    meta = MetadataStore(f"sqlite:///{env['WESSLEY_HOME']}/metadata.db")
+    meta = SqlMetadataStore(f"sqlite:///{env['WESSLEY_HOME']}/metadata.db")
 
     def settled(project: str, job: str, run_id: str | None = None) -> dict[str, Any]:
         def read() -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from wessley_dagster.domain.chunking import build_chunks
 from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.resources import build_resources
-from wessley_dagster.stores.metadata import MetadataStore
+from wessley_dagster.stores.metadata.sql import SqlMetadataStore
 from wessley_dagster_tests.conftest import error_chain, record_failure, unique, upload
 from wessley_dagster_tests.servers import PostgresServer
 from wessley_dagster_tests.synthetic import make_bundle
@@ -31,7 +31,7 @@ def test_metadata_database_gone_mid_run(env, instance, monkeypatch):
         project, job = unique("meta"), "gone"
         big = make_bundle(project, job, components=500, pins_per=4)
         key = upload(env, instance, big)
-        store = MetadataStore(server.url)
+        store = SqlMetadataStore(server.url)
         store.migrate()  # the tables exist before the watcher looks
 
         outcome = {}

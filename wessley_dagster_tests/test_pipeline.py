@@ -21,6 +21,7 @@ from wessley_dagster.io_managers.graph import GraphView
 from wessley_dagster.io_managers.vectors import VectorView
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources import build_resources
+from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.search import semantic_search
 from wessley_dagster_tests.conftest import (
     SPEEDUINO,
@@ -31,6 +32,7 @@ from wessley_dagster_tests.conftest import (
     unique,
     uploads_dir,
 )
+from wessley_dagster_tests.fake_postgrest import FakePostgrest
 
 ASSETS = [
     a
@@ -299,3 +301,34 @@ def test_artifacts_go_to_s3_when_a_bucket_is_configured(env, s3_env, instance, m
     assert {r["backend"] for r in rows} == {"s3"}
     assert all(r["storage_url"].startswith(f"s3://{s3_env['S3_BUCKET']}/artifacts/{project}/s3/") for r in rows)
     assert not (Path(env["WESSLEY_HOME"]) / "artifacts").exists()  # no silent local copy
+
+
+def test_a_job_records_through_supabase_rest_as_through_sqlite(env, postgres_url, instance, monkeypatch):
+    """The metadata backend chosen by SUPABASE_URL and SUPABASE_SERVICE_KEY (supabase-py over the
+    PostgREST subset, forwarding to the test PostgreSQL): the job row, its artifact registry and
+    its usage land there, and re-running the partition changes none of them."""
+    from wessley_dagster_tests.stores.test_metadata import JWT_SECRET, migrated
+
+    migrated(postgres_url)
+    dsn = postgres_url.replace("postgresql+psycopg2://", "postgresql://")
+    with FakePostgrest(dsn, JWT_SECRET) as postgrest:
+        rest_env = {"SUPABASE_URL": postgrest.url, "SUPABASE_SERVICE_KEY": postgrest.key("service_role")}
+        for name, value in rest_env.items():
+            monkeypatch.setenv(name, value)
+        resources = build_resources({**env, **rest_env})
+        # Outside a run the secret is not resolved from the environment; the same store, by value.
+        metadata = MetadataResource(supabase_url=postgrest.url, supabase_service_key=rest_env["SUPABASE_SERVICE_KEY"])
+        view = {**resources, "metadata": metadata}
+        project = unique("proj")
+        key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "rest")
+        add_partitions(instance, key)
+        assert run(key, resources, instance).success
+        first = state(view, project, "rest")
+        assert first["job"] == {"status": "succeeded", "stage": "done", "progress": 100}
+        assert first["artifact_rows"] == [(name.split("/", 2)[2], size) for name, size in first["artifacts"]] != []
+        assert any(r.path == "/rest/v1/rpc/wessley_record_usage" for r in postgrest.requests)
+        quota = metadata.store.quota("demo-user")
+        assert run(key, resources, instance).success
+        assert state(view, project, "rest") == first
+        assert metadata.store.quota("demo-user") == quota  # a re-run counts nothing more
+    assert not (Path(env["WESSLEY_HOME"]) / "metadata.db").exists()  # no silent SQLite beside it

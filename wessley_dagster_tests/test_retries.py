@@ -5,10 +5,12 @@ import errno
 import os
 import signal
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from dagster import DagsterEventType
 from neo4j.exceptions import ServiceUnavailable
+from postgrest import APIError
 from sqlalchemy.exc import OperationalError
 
 from wessley_dagster.domain.embedders import EmbeddingError
@@ -44,12 +46,17 @@ def s3_error(status: int) -> ClientError:
         (EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), True),
         (s3_error(503), True),
         (EmbeddingError("HTTP 429 after 5 tries", retryable=True), True),
+        (httpx.ConnectError("[Errno 111] Connection refused"), True),
+        (APIError({"code": "PGRST001", "message": "Database client error. Retrying the connection."}), True),
+        (APIError({"code": "57P01", "message": "terminating connection due to administrator command"}), True),
         (chained(RuntimeError("no storage backend accepted k"), ConnectionResetError(errno.ECONNRESET, "x")), True),
         (PermissionError(errno.EACCES, "read-only"), False),
         (OSError(errno.ENOSPC, "No space left on device"), False),
         (NotADirectoryError(errno.ENOTDIR, "not a directory"), False),
         (s3_error(403), False),
         (EmbeddingError("HTTP 401", retryable=False), False),
+        (APIError({"code": "PGRST301", "message": "JWT invalid"}), False),
+        (APIError({"code": "23503", "message": "violates foreign key constraint"}), False),
         (chained(RuntimeError("no storage backend accepted k"), OSError(errno.EROFS, "read-only fs")), False),
         (ValueError("a bug"), False),
     ],

@@ -50,15 +50,14 @@ def test_an_invalid_upload_is_not_requested_again_until_it_changes_nor_counted(e
     spans = uploads_dir(env) / project / "bad" / "text_spans.ndjson"  # then replaced by a broken one
     spans.write_bytes(spans.read_bytes().replace(b'"page": 1', b'"page": 0', 1))
     meta = resources["metadata"].store
-    plan = resources["metadata"].default_plan
     meta._exec("update user_quotas set monthly_ingestion_limit = 1 where user_id = 'demo-user'")
     other = Manifest.model_validate({**json.loads((SYNTHETIC / "manifest.json").read_text()), "job_id": "other"})
-    assert meta.quota_rejection(other, 0, plan).startswith("monthly ingestion quota exceeded: 1 of 1")
+    assert meta.quota_rejection(other, 0).startswith("monthly ingestion quota exceeded: 1 of 1")
     assert not run(key, resources, instance, raise_on_error=False).success
     job = meta.job(project, "bad")
     assert (job["status"], job["stage"]) == ("invalid", "bundle") and "text_spans.ndjson" in job["error"]
-    assert meta.quota_rejection(other, 0, plan) is None  # an invalid upload uses no quota
-    assert meta.quota("demo-user", resources["metadata"].default_plan)["ingestions_used"] == 0
+    assert meta.quota_rejection(other, 0) is None  # an invalid upload uses no quota
+    assert meta.quota("demo-user")["ingestions_used"] == 0
 
     assert isinstance(evaluate(instance, resources), SkipReason)  # unchanged: left alone
     spans.write_bytes(spans.read_bytes().replace(b'"page": 0', b'"page": 1', 1))
@@ -81,10 +80,10 @@ def test_the_monthly_reset_runs_its_job_which_zeroes_ended_months(env, resources
     from wessley_dagster.schedules import monthly_quota_reset
 
     meta = resources["metadata"].store
-    plan = resources["metadata"].default_plan
     manifest = Manifest.model_validate(json.loads((SYNTHETIC / "manifest.json").read_text()))
     meta.register_job(manifest, status="running")
-    meta.record_usage(manifest.project_id, manifest.job_id, 10, plan, now=datetime(2026, 10, 20, tzinfo=UTC))
+    meta.record_usage(manifest.project_id, manifest.job_id, 10)
+    meta._exec("update user_quotas set reset_date = '2026-11-01'")  # as if counted in October
     with build_schedule_context(
         instance=instance, scheduled_execution_time=datetime(2026, 11, 1, 0, 5, tzinfo=UTC)
     ) as ctx:
@@ -93,7 +92,7 @@ def test_the_monthly_reset_runs_its_job_which_zeroes_ended_months(env, resources
     job = defs.resolve_job_def("quota_reset_job")
     result = job.execute_in_process(instance=instance, resources={"metadata": resources["metadata"]})
     assert result.success and result.output_for_node("reset_monthly_usage") == 1
-    assert meta.quota(manifest.user_id, plan)["ingestions_used"] == 0
+    assert meta.quota(manifest.user_id)["ingestions_used"] == 0
 
 
 def test_outdated_reason():

@@ -75,8 +75,8 @@ def job_record(
     }
     model = embeddings_model.embedder().model
     metadata.store.complete_job(project_id, job_id, metrics, CHUNKER_VERSION, model)
-    metadata.store.record_usage(project_id, job_id, metrics["artifact_bytes"], metadata.default_plan)
-    quota = metadata.store.quota(bundle.manifest.user_id, metadata.default_plan)
+    metadata.store.record_usage(project_id, job_id, metrics["artifact_bytes"])
+    quota = metadata.store.quota(bundle.manifest.user_id)
     usage = metadata.store.storage_usage(project_id)  # one query: the project's rows, this job's among them
     return MaterializeResult(
         metadata={

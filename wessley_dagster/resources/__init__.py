@@ -62,7 +62,7 @@ PRODUCTION_NEEDS = (
     ("vectors", ("QDRANT_URL",)),
     ("artifacts", ("S3_BUCKET", "SUPABASE_STORAGE_BUCKET")),
     ("uploads", ("WESSLEY_UPLOADS",)),
-    ("metadata", ("SUPABASE_DB_URL",)),
+    ("metadata", ("SUPABASE_DB_URL", "SUPABASE_URL")),
 )
 PROFILES = ("local", "production")
 
@@ -103,7 +103,11 @@ def asset_kinds(env: Mapping[str, str] | None = None) -> dict[str, set[str]]:
         "embeddings": {_provider(env), *artifacts},
         "vector_index": {"qdrant"},
         "schematic_graph": {"neo4j"} if env.get("NEO4J_URI") else {"arcadedb"},
-        "job_record": {"postgres"} if env.get("SUPABASE_DB_URL") else {"sqlite"},
+        "job_record": {"postgres"}
+        if env.get("SUPABASE_DB_URL")
+        else {"supabase"}
+        if env.get("SUPABASE_URL")
+        else {"sqlite"},
     }
 
 
@@ -146,7 +150,12 @@ def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
     uploads = uploads_resource(env.get("WESSLEY_UPLOADS", f"{home}/uploads"), env)
 
-    metadata = MetadataResource(db_url=_secret(env, "SUPABASE_DB_URL") or "", sqlite_path=f"{home}/metadata.db")
+    metadata = MetadataResource(
+        db_url=_secret(env, "SUPABASE_DB_URL") or "",
+        supabase_url=env.get("SUPABASE_URL", ""),
+        supabase_service_key=_secret(env, "SUPABASE_SERVICE_KEY") or "",
+        sqlite_path=f"{home}/metadata.db",
+    )
     embeddings_model = EmbeddingsResource(
         provider=_provider(env),  # type: ignore[arg-type]
         dimension=int(env.get("WESSLEY_EMBEDDING_DIM", "0")),

@@ -1,5 +1,6 @@
-"""Metadata resource: Supabase's Postgres (SUPABASE_DB_URL) or, with no configuration, a SQLite
-file. Migrations under supabase/migrations/ are applied on setup."""
+"""Metadata resource: Supabase's Postgres by connection (SUPABASE_DB_URL, migrations applied on
+first use), Supabase through its REST API (SUPABASE_URL and SUPABASE_SERVICE_KEY, migrations
+applied by the Supabase CLI) or, with no configuration, a SQLite file."""
 
 from pathlib import Path
 
@@ -7,7 +8,8 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 from sqlalchemy.engine import make_url
 
-from wessley_dagster.stores.metadata import MetadataStore
+from wessley_dagster.stores.metadata import FREE_PLAN, MetadataStore, Plan
+from wessley_dagster.stores.metadata.sql import SqlMetadataStore
 
 
 def _usable(url: str) -> str:
@@ -29,18 +31,21 @@ def _usable(url: str) -> str:
 
 
 class MetadataResource(ConfigurableResource):
-    """`db_url` is any SQLAlchemy URL; empty means SQLite at `sqlite_path`."""
+    """`db_url` is any SQLAlchemy URL; else `supabase_url` with `supabase_service_key` reach
+    Supabase's REST API; with neither, SQLite at `sqlite_path`."""
 
     db_url: str = ""
+    supabase_url: str = ""
+    supabase_service_key: str = ""
     sqlite_path: str = ".wessley/metadata.db"
-    plan: str = "free"
-    monthly_ingestion_limit: int = 100
-    storage_limit_bytes: int = 1 << 30
+    plan: str = FREE_PLAN["plan"]
+    monthly_ingestion_limit: int = FREE_PLAN["monthly_ingestion_limit"]
+    storage_limit_bytes: int = FREE_PLAN["storage_limit_bytes"]
 
     _store: MetadataStore | None = PrivateAttr(default=None)
 
     @property
-    def default_plan(self) -> dict[str, object]:
+    def default_plan(self) -> Plan:
         return {
             "plan": self.plan,
             "monthly_ingestion_limit": self.monthly_ingestion_limit,
@@ -49,11 +54,17 @@ class MetadataResource(ConfigurableResource):
 
     def open_store(self) -> MetadataStore:
         url = self.db_url
+        if not url and self.supabase_url:
+            from wessley_dagster.stores.metadata.rest import SupabaseMetadataStore  # supabase-py only when used
+
+            if not self.supabase_service_key:
+                raise ValueError("SUPABASE_URL is set but SUPABASE_SERVICE_KEY is not: the metadata store needs both")
+            return SupabaseMetadataStore(self.supabase_url, self.supabase_service_key, self.default_plan)
         if not url:
             path = Path(self.sqlite_path).resolve()
             path.parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{path}"
-        store = MetadataStore(_usable(url))
+        store = SqlMetadataStore(_usable(url), self.default_plan)
         store.migrate()
         return store
 

@@ -1,27 +1,53 @@
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import jwt
 import pytest
+from postgrest import APIError
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
 from wessley_dagster.domain.bundle import Manifest, Vehicle
-from wessley_dagster.stores.metadata import MetadataStore
+from wessley_dagster.stores.metadata import MIGRATIONS, MetadataStore, Plan, UnknownJob
+from wessley_dagster.stores.metadata.rest import SupabaseMetadataStore
+from wessley_dagster.stores.metadata.sql import SqlMetadataStore
+from wessley_dagster_tests.fake_postgrest import FakePostgrest
 
-PLAN = {"plan": "free", "monthly_ingestion_limit": 2, "storage_limit_bytes": 1000}
+PLAN = Plan(plan="free", monthly_ingestion_limit=2, storage_limit_bytes=1000)
+JWT_SECRET = "test-jwt-secret-at-least-32-characters-long"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request, tmp_path):
-    """One contract, two databases: the embedded SQLite file and a real PostgreSQL 15."""
+def migrated(url: str, plan: Plan = PLAN) -> SqlMetadataStore:
+    store = SqlMetadataStore(url, plan)
+    assert store.migrate() == sorted(p.name.split("_", 1)[0] for p in MIGRATIONS.glob("*.sql"))
+    assert store.migrate() == []  # applied once
+    return store
+
+
+@pytest.fixture
+def postgrest(postgres_url: str) -> Iterator[FakePostgrest]:
+    """PostgREST's subset over a migrated database, as `supabase db push` would leave it."""
+    migrated(postgres_url)
+    with FakePostgrest(postgres_url.replace("postgresql+psycopg2://", "postgresql://"), JWT_SECRET) as server:
+        yield server
+
+
+def rest_store(postgrest: FakePostgrest, plan: Plan = PLAN) -> SupabaseMetadataStore:
+    return SupabaseMetadataStore(postgrest.url, postgrest.key("service_role"), plan)
+
+
+@pytest.fixture(params=["sqlite", "postgres", "rest"])
+def store(request, tmp_path) -> MetadataStore:
+    """One contract, three backends: the embedded SQLite file, a real PostgreSQL 15, and the same
+    PostgreSQL through supabase-py and PostgREST's REST subset."""
+    if request.param == "rest":
+        return rest_store(request.getfixturevalue("postgrest"))
     url = f"sqlite:///{tmp_path / 'meta.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    s = MetadataStore(url)
-    assert s.migrate() == ["20261124000000", "20261125000000", "20261125010000", "20261125020000"]
-    assert s.migrate() == []  # applied once
-    return s
+    return migrated(url)
 
 
 def manifest(job_id: str, user: str = "u1", project: str = "p") -> Manifest:
@@ -58,37 +84,41 @@ def test_artifacts_are_replaced_not_appended(store):
 
 def test_quota_rejects_the_job_over_the_monthly_limit_but_not_a_rerun(store):
     for job in ("j1", "j2"):
-        assert store.quota_rejection(manifest(job), 10, PLAN) is None
+        assert store.quota_rejection(manifest(job), 10) is None
         store.register_job(manifest(job), status="queued")
-    assert store.quota_rejection(manifest("j1"), 10, PLAN) is None  # a re-run of a known job
-    reason = store.quota_rejection(manifest("j3"), 10, PLAN)
+    assert store.quota_rejection(manifest("j1"), 10) is None  # a re-run of a known job
+    reason = store.quota_rejection(manifest("j3"), 10)
     assert reason == "monthly ingestion quota exceeded: 2 of 2 used (plan free)"
-    assert store.quota_rejection(manifest("j1", user="u2"), 2000, PLAN).startswith("storage quota exceeded: 0 + 2000")
+    assert store.quota_rejection(manifest("j1", user="u2"), 2000).startswith("storage quota exceeded: 0 + 2000")
 
 
 def test_usage_is_counted_once_per_job_and_month_and_reset_when_the_month_ends(store):
     november, december = datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
     store.register_job(manifest("j1"), status="running")
-    store.record_usage("p", "j1", 300, PLAN, now=november)
-    store.record_usage("p", "j1", 250, PLAN, now=november)  # a re-run: no second ingestion, 50 bytes fewer
-    quota = store.quota("u1", PLAN)
+    store.record_usage("p", "j1", 300, now=november)
+    store.record_usage("p", "j1", 250, now=november)  # a re-run: no second ingestion, 50 bytes fewer
+    quota = store.quota("u1")
     assert (quota["ingestions_used"], quota["storage_used_bytes"]) == (1, 250)
     store.register_job(manifest("j2"), status="running")
-    assert store.quota_rejection(manifest("j3"), 0, PLAN) == "monthly ingestion quota exceeded: 2 of 2 used (plan free)"
+    assert store.quota_rejection(manifest("j3"), 0) == "monthly ingestion quota exceeded: 2 of 2 used (plan free)"
     store.complete_job("p", "j2", {}, "2", "m")
-    store.record_usage("p", "j2", 100, PLAN, now=november)
-    assert store.quota("u1", PLAN)["ingestions_used"] == 2
+    store.record_usage("p", "j2", 100, now=november)
+    assert store.quota("u1")["ingestions_used"] == 2
     assert store.reset_monthly_usage(now=november) == 0  # November has not ended
     assert store.reset_monthly_usage(now=december) == 1
-    quota = store.quota("u1", PLAN)
+    quota = store.quota("u1")
     assert (quota["ingestions_used"], quota["storage_used_bytes"], quota["reset_date"]) == (0, 350, "2027-01-01")
-    store.record_usage("p", "j1", 250, PLAN, now=december)  # a re-run in the new month counts there once
-    assert store.quota("u1", PLAN)["ingestions_used"] == 1
+    store.record_usage("p", "j1", 250, now=december)  # a re-run in the new month counts there once
+    assert store.quota("u1")["ingestions_used"] == 1
 
 
-def test_twenty_concurrent_increments_lose_none(postgres_url):
-    store = MetadataStore(postgres_url)
-    store.migrate()
+@pytest.mark.parametrize("backend", ["postgres", "rest"])
+def test_twenty_concurrent_increments_lose_none(backend, request):
+    plan = PLAN | {"monthly_ingestion_limit": 100}
+    if backend == "rest":
+        store = rest_store(request.getfixturevalue("postgrest"), plan)
+    else:
+        store = migrated(request.getfixturevalue("postgres_url"), plan)
     jobs = [f"j{i}" for i in range(20)]
     for job in jobs:
         store.register_job(manifest(job), status="running")
@@ -96,11 +126,11 @@ def test_twenty_concurrent_increments_lose_none(postgres_url):
 
     def succeed(job: str) -> None:
         barrier.wait()
-        store.record_usage("p", job, 1000 + int(job[1:]), PLAN | {"monthly_ingestion_limit": 100})
+        store.record_usage("p", job, 1000 + int(job[1:]))
 
     with ThreadPoolExecutor(len(jobs)) as pool:
         list(pool.map(succeed, jobs))
-    quota = store.quota("u1", PLAN)
+    quota = store.quota("u1")
     assert (quota["ingestions_used"], quota["storage_used_bytes"]) == (20, sum(1000 + i for i in range(20)))
 
 
@@ -113,14 +143,13 @@ def test_embedding_cache_round_trips_float32(store):
 
 def test_row_level_security_shows_a_signed_in_user_only_their_own_rows(postgres_url):
     """As Supabase's PostgREST runs a user's request: role `authenticated`, the JWT's claims set."""
-    store = MetadataStore(postgres_url)
-    store.migrate()
+    store = migrated(postgres_url)
     alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
     row = {"artifact_type": "json", "storage_url": "u", "backend": "local", "content_type": "c", "size_bytes": 1}
     for user, project in ((alice, "pa"), (bob, "pb")):
         store.register_job(manifest("j1", user, project), status="succeeded")
         store.replace_artifacts(project, "j1", [{"name": "a", **row}])
-        store.quota(user, PLAN)
+        store.quota(user)
     store.put_many("m", {"h": [1.0]})
 
     def visible(role: str, sub: str | None = None) -> dict[str, list[str]]:
@@ -151,3 +180,95 @@ def test_a_malformed_database_url_is_a_clear_error_that_never_shows_the_password
     with pytest.raises(ValueError, match=r"^SUPABASE_DB_URL \(metadata db_url\) is not a database URL") as error:
         MetadataResource(db_url=url).open_store()
     assert "s3cret" not in str(error.value) and error.value.__cause__ is None
+
+
+def test_updates_of_a_job_the_store_does_not_hold_fail_and_create_nothing(store):
+    store.register_job(manifest("j1"), status="running")
+    before = store.totals()
+    for update in (
+        lambda: store.set_stage("p", "nope", "chunks", 40),
+        lambda: store.mark_invalid("p", "nope", "bad", "digest"),
+        lambda: store.complete_job("p", "nope", {}, "1", "m"),
+        lambda: store.fail_job("nope", "j1", "boom"),
+        lambda: store.record_usage("p", "nope", 10),
+    ):
+        with pytest.raises(UnknownJob, match=r"no ingestion job '(nope|j1)' in project '(p|nope)'"):
+            update()
+    assert store.totals() == before and store.job("p", "j1")["status"] == "running"
+
+
+def test_a_finished_job_registered_again_keeps_its_creation_time_and_counts_once_a_month(store):
+    store.register_job(manifest("j1"), status="running")
+    created = store.job("p", "j1")["created_at"]
+    store.complete_job("p", "j1", {}, "1", "m")
+    store.record_usage("p", "j1", 100)
+    store.register_job(manifest("j1"), status="queued")  # uploaded again under the same job id
+    job = store.job("p", "j1")
+    assert (job["status"], job["created_at"]) == ("queued", created)
+    store.set_stage("p", "j1", "chunks", 40)
+    store.complete_job("p", "j1", {}, "1", "m")
+    store.record_usage("p", "j1", 100)
+    assert (store.quota("u1")["ingestions_used"], store.quota("u1")["storage_used_bytes"]) == (1, 100)
+
+
+def test_the_rest_store_sends_the_requests_postgrest_documents(postgrest):
+    store, key = rest_store(postgrest), postgrest.key("service_role")
+    postgrest.requests.clear()
+    store.register_job(manifest("j1"), status="queued", upload_digest="d1")
+    store.set_stage("p", "j1", "chunks", 40, run_id="r1")
+    assert store.settled_upload("p", "j1", "d1") is False
+    store.put_many("m", {"h1": [0.5]})
+    store.record_usage("p", "j1", 10)
+    sent = postgrest.requests
+    assert [(r.method, r.path) for r in sent] == [
+        ("POST", "/rest/v1/rpc/wessley_ensure_quota"),
+        ("POST", "/rest/v1/projects"),
+        ("POST", "/rest/v1/ingestion_jobs"),
+        ("PATCH", "/rest/v1/ingestion_jobs"),
+        ("GET", "/rest/v1/ingestion_jobs"),
+        ("POST", "/rest/v1/embedding_cache"),
+        ("POST", "/rest/v1/rpc/wessley_record_usage"),
+    ]
+    assert all(r.headers["apikey"] == key and r.headers["authorization"] == f"Bearer {key}" for r in sent)
+
+    def prefer(r):
+        return set(r.headers["prefer"].split(","))
+
+    projects, jobs, patch, get, cache, usage = sent[1:]
+    assert projects.query == (("on_conflict", "project_id"),)
+    assert prefer(projects) == prefer(jobs) == {"return=minimal", "resolution=merge-duplicates"}
+    assert jobs.query == (("on_conflict", "project_id,job_id"),) and jobs.body["upload_digest"] == "d1"
+    assert "progress" not in jobs.body  # a re-registered job keeps its progress
+    assert patch.query == (("project_id", "eq.p"), ("job_id", "eq.j1"))
+    assert prefer(patch) == {"return=minimal", "count=exact"}
+    assert patch.body | {"updated_at": None} == {
+        "status": "running",
+        "stage": "chunks",
+        "progress": 40,
+        "error": None,
+        "dagster_run_id": "r1",
+        "updated_at": None,
+    }
+    assert get.query == (("select", "job_id"), ("project_id", "eq.p"), ("job_id", "eq.j1"),
+                         ("upload_digest", "eq.d1"), ("status", "in.(invalid,rejected)"))  # fmt: skip
+    assert prefer(cache) == {"return=minimal", "resolution=ignore-duplicates"}
+    assert dict(cache.query)["on_conflict"] == "model,text_sha256"
+    assert cache.body == [{"model": "m", "text_sha256": "h1", "dimension": 1, "vector": "\\x0000003f"}]
+    assert usage.body["p_project"] == "p" and usage.body["p_bytes"] == 10 and usage.body["p_plan"] == dict(PLAN)
+
+
+def test_over_rest_a_signed_in_user_reads_only_their_rows_and_a_bad_key_is_refused(postgrest):
+    service = rest_store(postgrest)
+    alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+    for user, project in ((alice, "pa"), (bob, "pb")):
+        service.register_job(manifest("j1", user, project), status="succeeded")
+    as_alice = SupabaseMetadataStore(postgrest.url, postgrest.key("authenticated", alice), PLAN)
+    assert [j["project_id"] for j in as_alice.jobs()] == ["pa"]
+    assert as_alice.job("pb", "j1") is None and as_alice.project_owner("pb") is None
+    with pytest.raises(APIError) as denied:  # a user cannot count usage or change a quota
+        as_alice.record_usage("pa", "j1", 1)
+    assert denied.value.code == "42501"
+    forged = jwt.encode({"role": "service_role"}, "not-the-project-secret-but-32-chars-long", algorithm="HS256")
+    with pytest.raises(APIError) as refused:
+        SupabaseMetadataStore(postgrest.url, forged, PLAN).jobs()
+    assert refused.value.code == "PGRST301"

@@ -1,6 +1,6 @@
-"""Job, project, artifact and quota metadata over SQLAlchemy: SQLite by default, Supabase's
-Postgres (`SUPABASE_DB_URL`) in production. The schema is the SQL under supabase/migrations/,
-applied in order by `migrate()` and recorded in `schema_migrations`.
+"""The metadata contract over SQLAlchemy: SQLite by default, Supabase's Postgres
+(`SUPABASE_DB_URL`) in production. `migrate()` applies supabase/migrations/ in order and records
+them in `schema_migrations`.
 """
 
 from __future__ import annotations
@@ -9,15 +9,23 @@ import json
 from array import array
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 
 from wessley_dagster.domain.bundle import Manifest
+from wessley_dagster.stores.metadata import (
+    FREE_PLAN,
+    MIGRATIONS,
+    TABLES,
+    MetadataStore,
+    Plan,
+    UnknownJob,
+    month_start,
+    next_month,
+    now_iso,
+)
 
-# The project is installed editable (make install), so the repository's migrations are the source.
-MIGRATIONS = Path(__file__).resolve().parents[2] / "supabase" / "migrations"
 PLAIN_POSTGRES = MIGRATIONS.parent / "plain_postgres.sql"
 POSTGRES_ONLY = "-- postgres-only"
 
@@ -27,24 +35,12 @@ RESET_ENDED_MONTHS = "update user_quotas set ingestions_used = 0, reset_date = :
 
 
 def _reset_params(now: datetime) -> dict[str, str]:
-    return {"reset": _next_month(now), "today": now.date().isoformat()}
+    return {"reset": next_month(now), "today": now.date().isoformat()}
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def _month_start(now: datetime) -> str:
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0).isoformat()
-
-
-def _next_month(now: datetime) -> str:
-    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
-    return datetime(year, month, 1, tzinfo=UTC).date().isoformat()
-
-
-class MetadataStore:
-    def __init__(self, url: str) -> None:
+class SqlMetadataStore(MetadataStore):
+    def __init__(self, url: str, plan: Plan = FREE_PLAN) -> None:
+        super().__init__(plan)
         self.engine: Engine = create_engine(url, pool_pre_ping=True)
 
     def migrate(self) -> list[str]:
@@ -76,7 +72,7 @@ class MetadataStore:
                             conn.execute(text(statement))
                 conn.execute(
                     text("insert into schema_migrations (version, applied_at) values (:v, :t)"),
-                    {"v": version, "t": _now()},
+                    {"v": version, "t": now_iso()},
                 )
             applied_now.append(version)
         return applied_now
@@ -84,6 +80,12 @@ class MetadataStore:
     def _exec(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(text(sql), dict(params or {}))
+
+    def _update_job(self, sql: str, params: Mapping[str, Any]) -> None:
+        """An UPDATE of the job row `:p`/`:j`, which must exist."""
+        with self.engine.begin() as conn:
+            if conn.execute(text(sql), dict(params)).rowcount == 0:
+                raise UnknownJob(params["p"], params["j"])
 
     def _rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -99,9 +101,7 @@ class MetadataStore:
         error: str | None = None,
         upload_digest: str | None = None,
     ) -> None:
-        """Create or update the project and job rows for a manifest (idempotent); the sensor passes
-        the digest of the upload it saw, a run leaves the recorded one as it is."""
-        now = _now()
+        now = now_iso()
         params = {
             "p": manifest.project_id,
             "j": manifest.job_id,
@@ -115,6 +115,7 @@ class MetadataStore:
             "now": now,
         }
         with self.engine.begin() as conn:
+            self._ensure_quota(conn, manifest.user_id, datetime.now(UTC))
             conn.execute(
                 text(
                     "insert into projects (project_id, user_id, vehicle, created_at, updated_at) "
@@ -140,9 +141,7 @@ class MetadataStore:
         return rows[0]["user_id"] if rows else None
 
     def refuse_upload(self, project_id: str, job_id: str, user_id: str, error: str, upload_digest: str) -> None:
-        """A job row marked invalid for an upload refused before any run, in a project that exists;
-        the project row itself is left as it is."""
-        now = _now()
+        now = now_iso()
         self._exec(
             "insert into ingestion_jobs (project_id, job_id, user_id, status, stage, progress, error, upload_digest, "
             "created_at, updated_at, finished_at) values (:p, :j, :u, 'invalid', 'upload', 0, :e, :d, :now, :now, "
@@ -153,7 +152,6 @@ class MetadataStore:
         )
 
     def settled_upload(self, project_id: str, job_id: str, upload_digest: str) -> bool:
-        """Whether this very upload was already refused, rejected or found invalid."""
         rows = self._rows(
             "select 1 from ingestion_jobs where project_id = :p and job_id = :j and upload_digest = :d "
             "and status in ('invalid', 'rejected')",
@@ -162,16 +160,14 @@ class MetadataStore:
         return bool(rows)
 
     def mark_invalid(self, project_id: str, job_id: str, error: str, upload_digest: str) -> None:
-        """The job's upload failed validation: not retried, not counted against the quota, and not
-        requested again (by the nightly reconcile) until its files change."""
-        self._exec(
+        self._update_job(
             "update ingestion_jobs set status = 'invalid', stage = 'bundle', error = :e, upload_digest = :d, "
             "updated_at = :now, finished_at = :now where project_id = :p and job_id = :j",
-            {"p": project_id, "j": job_id, "e": error[:4000], "d": upload_digest, "now": _now()},
+            {"p": project_id, "j": job_id, "e": error[:4000], "d": upload_digest, "now": now_iso()},
         )
 
     def set_stage(self, project_id: str, job_id: str, stage: str, progress: int, run_id: str | None = None) -> None:
-        self._exec(
+        self._update_job(
             "update ingestion_jobs set status = 'running', stage = :stage, progress = :progress, error = null, "
             "dagster_run_id = coalesce(:run, dagster_run_id), updated_at = :now "
             "where project_id = :p and job_id = :j",
@@ -181,7 +177,7 @@ class MetadataStore:
                 "stage": stage,
                 "progress": progress,
                 "run": run_id,
-                "now": _now(),
+                "now": now_iso(),
             },
         )
 
@@ -189,8 +185,8 @@ class MetadataStore:
         self, project_id: str, job_id: str, metrics: Mapping[str, Any], chunker_version: str, embedding_model: str
     ) -> None:
         artifacts = [r["name"] for r in self.artifacts(project_id, job_id)]
-        now = _now()
-        self._exec(
+        now = now_iso()
+        self._update_job(
             "update ingestion_jobs set status = 'succeeded', stage = 'done', progress = 100, error = null, "
             "metrics = :m, artifacts = :a, chunker_version = :cv, embedding_model = :em, updated_at = :now, "
             "finished_at = :now where project_id = :p and job_id = :j",
@@ -206,23 +202,19 @@ class MetadataStore:
         )
 
     def finish_run(self, project_id: str, job_id: str, run_id: str) -> None:
-        """A run of some of the job's assets (a UI selection, a partial backfill) succeeded: the job is
-        `succeeded` again, its metrics those of the last run that included `job_record`. Only the
-        row that run was writing is touched; a later run's row is left to that run."""
         self._exec(
             "update ingestion_jobs set status = 'succeeded', stage = 'done', progress = 100, error = null, "
             "updated_at = :now, finished_at = :now "
             "where project_id = :p and job_id = :j and dagster_run_id = :run and status = 'running'",
-            {"p": project_id, "j": job_id, "run": run_id, "now": _now()},
+            {"p": project_id, "j": job_id, "run": run_id, "now": now_iso()},
         )
 
     def fail_job(self, project_id: str, job_id: str, error: str) -> None:
-        """The run failed; a job whose upload this run found invalid stays `invalid`."""
-        self._exec(
+        self._update_job(
             "update ingestion_jobs set status = case when status = 'invalid' then 'invalid' else 'failed' end, "
             "error = :e, updated_at = :now, finished_at = :now "
             "where project_id = :p and job_id = :j",
-            {"p": project_id, "j": job_id, "e": error[:4000], "now": _now()},
+            {"p": project_id, "j": job_id, "e": error[:4000], "now": now_iso()},
         )
 
     def job(self, project_id: str, job_id: str) -> dict[str, Any] | None:
@@ -238,8 +230,7 @@ class MetadataStore:
     # --- artifacts -----------------------------------------------------------------------------
 
     def replace_artifacts(self, project_id: str, job_id: str, rows: Iterable[Mapping[str, Any]]) -> None:
-        """The job's artifact registry becomes exactly `rows` (one transaction)."""
-        now = _now()
+        now = now_iso()
         with self.engine.begin() as conn:
             conn.execute(
                 text("delete from artifacts where project_id = :p and job_id = :j"),
@@ -274,7 +265,6 @@ class MetadataStore:
         )
 
     def storage_usage(self, project_id: str | None = None, job_id: str | None = None) -> list[dict[str, Any]]:
-        """Objects and bytes stored, per project, job and backend, from the artifact registry."""
         return self._rows(
             "select project_id, job_id, backend, count(*) as objects, sum(size_bytes) as bytes from artifacts "
             "where (:p is null or project_id = :p) and (:j is null or job_id = :j) "
@@ -284,7 +274,7 @@ class MetadataStore:
 
     # --- quotas --------------------------------------------------------------------------------
 
-    def _ensure_quota(self, conn: Any, user_id: str, plan: Mapping[str, Any], now: datetime) -> None:
+    def _ensure_quota(self, conn: Connection, user_id: str, now: datetime) -> None:
         """The user's quota row exists, and a month that has ended has its ingestions reset."""
         conn.execute(
             text(
@@ -293,43 +283,35 @@ class MetadataStore:
             ),
             {
                 "u": user_id,
-                "plan": plan["plan"],
-                "ing": plan["monthly_ingestion_limit"],
-                "sto": plan["storage_limit_bytes"],
-                "reset": _next_month(now),
+                "plan": self.plan["plan"],
+                "ing": self.plan["monthly_ingestion_limit"],
+                "sto": self.plan["storage_limit_bytes"],
+                "reset": next_month(now),
             },
         )
         conn.execute(text(RESET_ENDED_MONTHS + " and user_id = :u"), {"u": user_id, **_reset_params(now)})
 
-    def quota(self, user_id: str, default_plan: Mapping[str, Any]) -> dict[str, Any]:
-        """The user's quota row: plan, limits, and the usage counted so far."""
+    def quota(self, user_id: str) -> dict[str, Any]:
         with self.engine.begin() as conn:
-            self._ensure_quota(conn, user_id, default_plan, datetime.now(UTC))
+            self._ensure_quota(conn, user_id, datetime.now(UTC))
             row = conn.execute(text("select * from user_quotas where user_id = :u"), {"u": user_id}).one()
         return dict(row._mapping)
 
-    def record_usage(
-        self,
-        project_id: str,
-        job_id: str,
-        artifact_bytes: int,
-        default_plan: Mapping[str, Any],
-        now: datetime | None = None,
-    ) -> None:
-        """After a job succeeds: one ingestion for its first success this month, and its change in
-        stored bytes, added to its user's row in one transaction. The job row is locked first
-        (PostgreSQL) so that two runs of one job cannot both count it; different jobs of one user
-        each add in a single UPDATE, so none is lost."""
+    def record_usage(self, project_id: str, job_id: str, artifact_bytes: int, now: datetime | None = None) -> None:
+        # The job row is locked first (PostgreSQL) so that two runs of one job cannot both count it;
+        # different jobs of one user each add in a single UPDATE, so none is lost.
         now = now or datetime.now(UTC)
-        month = _month_start(now)
+        month = month_start(now)
         lock = " for update" if self.engine.dialect.name == "postgresql" else ""
         with self.engine.begin() as conn:
             job = conn.execute(
                 text(f"select user_id, counted_month, counted_bytes from ingestion_jobs "
                      f"where project_id = :p and job_id = :j{lock}"),
                 {"p": project_id, "j": job_id},
-            ).one()  # fmt: skip
-            self._ensure_quota(conn, job.user_id, default_plan, now)
+            ).one_or_none()  # fmt: skip
+            if job is None:
+                raise UnknownJob(project_id, job_id)
+            self._ensure_quota(conn, job.user_id, now)
             conn.execute(
                 text(
                     "update user_quotas set ingestions_used = ingestions_used + :n, "
@@ -346,33 +328,18 @@ class MetadataStore:
             )
 
     def reset_monthly_usage(self, now: datetime | None = None) -> int:
-        """Every quota whose month has ended starts the new one at zero ingestions; returns how many."""
         now = now or datetime.now(UTC)
         with self.engine.begin() as conn:
             result = conn.execute(text(RESET_ENDED_MONTHS), _reset_params(now))
         return int(result.rowcount)
 
-    def quota_rejection(self, manifest: Manifest, incoming_bytes: int, default_plan: Mapping[str, Any]) -> str | None:
-        """Why this job would exceed the user's quota, or None if it fits. A known job is a re-run;
-        jobs queued or running and not yet counted this month count as used."""
-        quota = self.quota(manifest.user_id, default_plan)
-        pending = self._rows(
+    def pending_ingestions(self, user_id: str, now: datetime) -> int:
+        rows = self._rows(
             "select count(*) as n from ingestion_jobs where user_id = :u and status in ('queued', 'running') "
             "and (counted_month is null or counted_month <> :m)",
-            {"u": manifest.user_id, "m": _month_start(datetime.now(UTC))},
-        )[0]["n"]
-        used = quota["ingestions_used"] + int(pending)
-        if self.job(manifest.project_id, manifest.job_id) is None and used + 1 > quota["monthly_ingestion_limit"]:
-            return (
-                f"monthly ingestion quota exceeded: {used} of "
-                f"{quota['monthly_ingestion_limit']} used (plan {quota['plan']})"
-            )
-        if quota["storage_used_bytes"] + incoming_bytes > quota["storage_limit_bytes"]:
-            return (
-                f"storage quota exceeded: {quota['storage_used_bytes']} + {incoming_bytes} bytes > "
-                f"{quota['storage_limit_bytes']} (plan {quota['plan']})"
-            )
-        return None
+            {"u": user_id, "m": month_start(now)},
+        )
+        return int(rows[0]["n"])
 
     # --- embedding cache (EmbeddingCache protocol) ----------------------------------------------
 
@@ -404,9 +371,8 @@ class MetadataStore:
                 )
 
     def totals(self) -> dict[str, int]:
-        tables = ("projects", "ingestion_jobs", "artifacts", "user_quotas", "embedding_cache")
         with self.engine.connect() as conn:
-            return {t: int(conn.execute(text(f"select count(*) from {t}")).scalar_one()) for t in tables}
+            return {t: int(conn.execute(text(f"select count(*) from {t}")).scalar_one()) for t in TABLES}
 
 
 def _strip_comments(sql: str) -> str:
