@@ -134,6 +134,30 @@ def cmd_arcadedb(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from wessley_dagster.api.app import create_app
+
+    # Local signed URLs point at this server unless the deployment names its public address.
+    os.environ.setdefault("WESSLEY_API_URL", f"http://{args.host}:{args.port}")
+    uvicorn.run(create_app(), host=args.host, port=args.port, workers=1, log_level=args.log_level)
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """A bearer token for the read API, signed with its secret (SUPABASE_JWT_SECRET or this home's)."""
+    import os
+
+    from wessley_dagster.api.app import jwt_secret
+    from wessley_dagster.api.auth import issue_token
+
+    print(issue_token(jwt_secret(os.environ), None if args.service else args.user, args.ttl))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wessley-dagster")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +214,19 @@ def main(argv: list[str] | None = None) -> int:
     storage.add_argument("--project", help="one project only")
     storage.add_argument("--json", action="store_true", help="one JSON object per row")
     storage.set_defaults(func=cmd_storage)
+
+    serve = sub.add_parser("serve", help="the read API (FastAPI under uvicorn) on the configured backends")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    token = sub.add_parser("token", help="a bearer token for the read API: a user's, or the service key")
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", help="the user id (the JWT's sub)")
+    who.add_argument("--service", action="store_true", help="the service role, which reaches every project")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+    token.set_defaults(func=cmd_token)
 
     arcade = sub.add_parser("arcadedb", help="start or stop the embedded ArcadeDB graph server")
     arcade.add_argument("action", choices=["start", "stop"])

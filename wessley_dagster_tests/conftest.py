@@ -60,17 +60,21 @@ def postgres_url(postgres: PostgresServer) -> str:
     return postgres.url.rsplit("/", 1)[0] + "/" + name
 
 
-@pytest.fixture
-def env(tmp_path: Path, arcadedb: ArcadeDBServer) -> dict[str, str]:
-    """The environment of a fresh install: embedded defaults under tmp_path, deterministic embeddings."""
+def home_env(home: Path, arcadedb: ArcadeDBServer) -> dict[str, str]:
+    """The environment of a fresh install at `home`: embedded defaults, deterministic embeddings."""
     return {
-        "WESSLEY_HOME": str(tmp_path / "home"),
+        "WESSLEY_HOME": str(home),
         "WESSLEY_EMBEDDINGS": "hashing",
         # One graph server for the whole session (starting one costs seconds); tests use unique projects.
         "WESSLEY_ARCADEDB_DIR": str(arcadedb.root),
         "WESSLEY_ARCADEDB_BOLT_PORT": str(arcadedb.bolt_port),
         "WESSLEY_ARCADEDB_HTTP_PORT": str(arcadedb.http_port),
     }
+
+
+@pytest.fixture
+def env(tmp_path: Path, arcadedb: ArcadeDBServer) -> dict[str, str]:
+    return home_env(tmp_path / "home", arcadedb)
 
 
 @pytest.fixture(params=["arcadedb", "neo4j"])

@@ -146,7 +146,14 @@ def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     # The local folder is the whole store by default, and the last fallback only when asked for:
     # a configured remote store that is down must fail the step, not quietly fill a local disk.
     keep_local = not (s3 or supabase) or env.get("WESSLEY_LOCAL_FALLBACK") == "1"
-    storage = StorageResource(s3=s3, supabase=supabase, local_dir=f"{home}/artifacts" if keep_local else None)
+    storage = StorageResource(
+        s3=s3,
+        supabase=supabase,
+        local_dir=f"{home}/artifacts" if keep_local else None,
+        api_url=env.get("WESSLEY_API_URL", "http://127.0.0.1:8000"),
+        signing_key=_secret(env, "WESSLEY_SIGNING_KEY"),
+        signing_key_file=f"{home}/signing.key",
+    )
 
     uploads = uploads_resource(env.get("WESSLEY_UPLOADS", f"{home}/uploads"), env)
 

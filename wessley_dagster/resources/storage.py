@@ -10,6 +10,7 @@ from pydantic import Field
 
 from wessley_dagster.domain.bundle import BundleLimits
 from wessley_dagster.stores.objects import FallbackStore, LocalFolderStore, ObjectStore, S3Store, upload_digest
+from wessley_dagster.stores.signing import UrlSigner, home_secret
 
 
 class S3Location(Config):
@@ -41,6 +42,16 @@ class StorageResource(ConfigurableResource):
     s3: S3Location | None = None
     supabase: S3Location | None = None
     local_dir: str | None = ".wessley/artifacts"
+    api_url: str = Field(default="http://127.0.0.1:8000", description="the read API that serves local signed URLs")
+    signing_key: str | None = Field(default=None, description="secret for local signed URLs (WESSLEY_SIGNING_KEY)")
+    signing_key_file: str = Field(default=".wessley/signing.key", description="generated once when no key is given")
+
+    def signer(self) -> UrlSigner:
+        secret = self.signing_key.encode() if self.signing_key else home_secret(Path(self.signing_key_file))
+        return UrlSigner(secret, self.api_url)
+
+    def local_store(self) -> LocalFolderStore | None:
+        return LocalFolderStore(Path(self.local_dir).resolve(), self.signer()) if self.local_dir else None
 
     def object_store(self) -> FallbackStore:
         backends: list[ObjectStore] = []
@@ -48,8 +59,9 @@ class StorageResource(ConfigurableResource):
             backends.append(self.s3.object_store("s3"))
         if self.supabase is not None:
             backends.append(self.supabase.object_store("supabase-storage"))
-        if self.local_dir:
-            backends.append(LocalFolderStore(Path(self.local_dir).resolve()))
+        local = self.local_store()
+        if local is not None:
+            backends.append(local)
         return FallbackStore(backends)
 
 

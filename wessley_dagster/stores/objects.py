@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from wessley_dagster.stores.signing import UrlSigner
+
 log = logging.getLogger(__name__)
 mimetypes.add_type("application/x-ndjson", ".ndjson")
 mimetypes.add_type("application/graphml+xml", ".graphml")
@@ -63,12 +65,16 @@ class ObjectStore(Protocol):
         """Objects under prefix in key order: those after `start_after`, at most `limit` of them."""
         ...
 
+    def signed_url(self, key: str, expires_in: int) -> str:
+        """A URL any HTTP client can GET the object from until `expires_in` seconds from now."""
+        ...
+
 
 class LocalFolderStore:
     name = "local"
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, signer: UrlSigner | None = None) -> None:
+        self.root, self.signer = root, signer
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -117,6 +123,12 @@ class LocalFolderStore:
                 out.append(ListedObject(key, stat.st_size, modified, etag, path.as_uri(), self.name))
         return _first(out, limit)
 
+    def signed_url(self, key: str, expires_in: int) -> str:
+        if self.signer is None:
+            raise ValueError("this local folder has no URL signer (the read API serves its signed URLs)")
+        self._path(key)  # a key that escapes the folder is never signed
+        return self.signer.url(key, expires_in)
+
 
 class S3Store:
     def __init__(self, client: Any, bucket: str, prefix: str = "", name: str = "s3") -> None:
@@ -137,6 +149,11 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def signed_url(self, key: str, expires_in: int) -> str:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=expires_in
+        )
 
     def list(self, prefix: str, start_after: str = "", limit: int | None = None) -> list[ListedObject]:
         """ListObjectsV2 pages (1,000 keys each) from `StartAfter`, stopping once `limit` keys are read."""
@@ -203,6 +220,13 @@ class FallbackStore:
     def delete(self, key: str) -> None:
         for backend in self.backends:
             backend.delete(key)
+
+    def backend(self, name: str) -> ObjectStore:
+        """The backend an artifact's registry row names."""
+        for backend in self.backends:
+            if backend.name == name:
+                return backend
+        raise LookupError(f"storage backend {name!r} is not configured here (have: {self.name})")
 
     def list(self, prefix: str, start_after: str = "", limit: int | None = None) -> list[ListedObject]:
         seen: dict[str, ListedObject] = {}

@@ -115,7 +115,8 @@ class MetadataStore(ABC):
     def job(self, project_id: str, job_id: str) -> dict[str, Any] | None: ...
 
     @abstractmethod
-    def jobs(self) -> list[dict[str, Any]]: ...
+    def jobs(self, job_id: str | None = None) -> list[dict[str, Any]]:
+        """Every job row, or those with this job id (in any project), by project and job id."""
 
     # --- artifacts -----------------------------------------------------------------------------
 

@@ -199,8 +199,11 @@ class SupabaseMetadataStore(MetadataStore):
         rows = self._job_query(self._table("ingestion_jobs").select("*"), project_id, job_id).execute().data
         return rows[0] if rows else None
 
-    def jobs(self) -> list[dict[str, Any]]:
-        return self._table("ingestion_jobs").select("*").order("project_id").order("job_id").execute().data
+    def jobs(self, job_id: str | None = None) -> list[dict[str, Any]]:
+        query = self._table("ingestion_jobs").select("*")
+        if job_id is not None:
+            query = query.eq("job_id", job_id)
+        return query.order("project_id").order("job_id").execute().data
 
     # --- artifacts -----------------------------------------------------------------------------
 

@@ -224,8 +224,10 @@ class SqlMetadataStore(MetadataStore):
         )
         return rows[0] if rows else None
 
-    def jobs(self) -> list[dict[str, Any]]:
-        return self._rows("select * from ingestion_jobs order by project_id, job_id")
+    def jobs(self, job_id: str | None = None) -> list[dict[str, Any]]:
+        return self._rows(
+            "select * from ingestion_jobs where (:j is null or job_id = :j) order by project_id, job_id", {"j": job_id}
+        )
 
     # --- artifacts -----------------------------------------------------------------------------
 
