@@ -9,7 +9,7 @@ DEV_PORT ?= 3000
 LAUNCHER := tools/neo4j-launcher
 LAUNCHER_JAR := $(LAUNCHER)/target/neo4j-launcher-1.0.jar
 
-.PHONY: install demo test dev lint bench bench-graph bench-search java postgres chromium stop clean
+.PHONY: install demo test dev serve lint bench bench-graph bench-search bench-api java s3proxy postgres chromium stop clean
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,11 @@ java:
 $(LAUNCHER_JAR): $(LAUNCHER)/pom.xml $(LAUNCHER)/src/main/java/wessley/Neo4jLauncher.java | java
 	mvn -q -B -f $(LAUNCHER)/pom.xml package
 
+# S3Proxy from Maven Central: the S3 server the signed-URL test uses, as it checks presigned expiry.
+S3PROXY_JAR := $(HOME)/.m2/repository/org/gaul/s3proxy/2.6.0/s3proxy-2.6.0-jar-with-dependencies.jar
+s3proxy: | java
+	@test -f $(S3PROXY_JAR) || mvn -q -B dependency:get -Dartifact=org.gaul:s3proxy:2.6.0:jar:jar-with-dependencies -Dtransitive=false
+
 # Debian's PostgreSQL 15 for the metadata tests (each test run starts its own private cluster).
 postgres:
 	@test -x /usr/lib/postgresql/15/bin/initdb || \
@@ -47,7 +52,7 @@ chromium:
 	@command -v chromium > /dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-test: install $(LAUNCHER_JAR) postgres chromium
+test: install $(LAUNCHER_JAR) s3proxy postgres chromium
 	$(BIN)/pytest -q -rs -p no:cacheprovider
 
 lint: install
@@ -57,6 +62,11 @@ lint: install
 # The Dagster UI on http://127.0.0.1:$(DEV_PORT) with this code location loaded.
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -h 127.0.0.1 -p $(DEV_PORT) -w workspace.yaml
+
+# The read API on http://127.0.0.1:$(API_PORT) (OpenAPI at /docs), on the same backends as the pipeline.
+API_PORT ?= 8000
+serve: install
+	$(BIN)/wessley-dagster serve --port $(API_PORT)
 
 # Chunking (50 MB, against LangChain and semchunk) and embedding providers.
 bench: install
@@ -71,6 +81,10 @@ bench-graph: install $(LAUNCHER_JAR)
 bench-search: install
 	$(BIN)/python -m bench.search_quality
 	$(BIN)/python -m bench.search_latency
+
+# 50 concurrent clients against a live read API for 30 s, beside the same calls made in process.
+bench-api: install
+	$(BIN)/python -m bench.api_load
 
 stop: install
 	$(BIN)/wessley-dagster arcadedb stop

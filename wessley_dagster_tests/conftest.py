@@ -16,7 +16,7 @@ from dagster import DagsterInstance, instance_for_test
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources import build_resources
 from wessley_dagster.stores.arcadedb import ArcadeDBServer
-from wessley_dagster_tests.servers import Neo4jServer, PostgresServer, free_port
+from wessley_dagster_tests.servers import Neo4jServer, PostgresServer, S3ProxyServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLES = REPO / "data" / "bundles"
@@ -47,9 +47,8 @@ def postgres() -> Iterator[PostgresServer]:
     server.stop()
 
 
-@pytest.fixture
-def postgres_url(postgres: PostgresServer) -> str:
-    """A fresh database on the session's PostgreSQL server; its SQLAlchemy URL."""
+def fresh_database(postgres: PostgresServer) -> str:
+    """A new database on the session's PostgreSQL server; its SQLAlchemy URL."""
     from sqlalchemy import create_engine, text
 
     name = f"t_{uuid.uuid4().hex[:12]}"
@@ -58,6 +57,19 @@ def postgres_url(postgres: PostgresServer) -> str:
         conn.execute(text(f'create database "{name}"'))
     engine.dispose()
     return postgres.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    return fresh_database(postgres)
+
+
+@pytest.fixture(scope="session")
+def s3proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3ProxyServer]:
+    """S3Proxy: an S3 server that checks presigned URLs' expiry (moto does not)."""
+    server = S3ProxyServer(tmp_path_factory.mktemp("s3proxy")).start()
+    yield server
+    server.stop()
 
 
 def home_env(home: Path, arcadedb: ArcadeDBServer) -> dict[str, str]:

@@ -175,3 +175,53 @@ class ApiServer:
             self.process.terminate()
             self.process.wait(timeout=30)
         self._log.close()
+
+
+S3PROXY = "org.gaul:s3proxy:2.6.0:jar:jar-with-dependencies"
+S3PROXY_JAR = Path.home() / ".m2/repository/org/gaul/s3proxy/2.6.0/s3proxy-2.6.0-jar-with-dependencies.jar"
+
+
+class S3ProxyServer:
+    """S3Proxy (Maven Central) on a filesystem backend: an S3 server that, unlike moto, checks
+    presigned URLs' signatures and expiry as S3 does. Credentials are per instance."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.port = root, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.access_key, self.secret_key = "s3proxy-test", os.urandom(16).hex()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> S3ProxyServer:
+        if not S3PROXY_JAR.exists():
+            subprocess.run(["mvn", "-q", "-B", "dependency:get", f"-Dartifact={S3PROXY}", "-Dtransitive=false"],
+                           check=True)  # fmt: skip
+        (self.root / "data").mkdir(parents=True, exist_ok=True)
+        conf = self.root / "s3proxy.conf"
+        conf.write_text(
+            "s3proxy.authorization=aws-v2-or-v4\n"
+            f"s3proxy.endpoint={self.url}\n"
+            f"s3proxy.identity={self.access_key}\n"
+            f"s3proxy.credential={self.secret_key}\n"
+            "jclouds.provider=filesystem\n"
+            f"jclouds.filesystem.basedir={self.root / 'data'}\n"
+        )
+        conf.chmod(0o600)
+        self._log = (self.root / "s3proxy.log").open("wb")
+        self.process = subprocess.Popen(["java", "-jar", str(S3PROXY_JAR), "--properties", str(conf)],
+                                        stdout=self._log, stderr=subprocess.STDOUT)  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"S3Proxy exited: {(self.root / 's3proxy.log').read_text()[-2000:]}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"S3Proxy did not listen within {timeout:g}s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self._log.close()

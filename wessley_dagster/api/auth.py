@@ -28,14 +28,18 @@ class Principal:
         return owner is not None and (self.service or owner == self.user_id)
 
 
-def backends(request: Request) -> Backends:
+# Dependencies are coroutines: they do no I/O, and a sync one would cost a thread hop per request.
+async def backends(request: Request) -> Backends:
     return request.app.state.backends
 
 
 Live = Annotated[Backends, Depends(backends)]
 
 
-def principal(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], live: Live) -> Principal:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def principal(credentials: Credentials, live: Live) -> Principal:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "an Authorization: Bearer token is required")
     try:

@@ -126,13 +126,19 @@ class LocalFolderStore:
     def signed_url(self, key: str, expires_in: int) -> str:
         if self.signer is None:
             raise ValueError("this local folder has no URL signer (the read API serves its signed URLs)")
-        self._path(key)  # a key that escapes the folder is never signed
+        # A key that could leave the folder is never signed; checked by its parts, as signing reads
+        # no file (serving it resolves the path again).
+        if key.startswith("/") or ".." in key.split("/"):
+            raise ValueError(f"object key {key!r} escapes {self.root}")
         return self.signer.url(key, expires_in)
 
 
 class S3Store:
-    def __init__(self, client: Any, bucket: str, prefix: str = "", name: str = "s3") -> None:
+    """`presigner` signs GET URLs; by default the client itself."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str = "", name: str = "s3", presigner: Any = None) -> None:
         self.client, self.bucket, self.prefix, self.name = client, bucket, prefix.strip("/"), name
+        self.presigner = presigner or client
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -151,7 +157,7 @@ class S3Store:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def signed_url(self, key: str, expires_in: int) -> str:
-        return self.client.generate_presigned_url(
+        return self.presigner.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=expires_in
         )
 
@@ -168,7 +174,7 @@ class S3Store:
                 o["Key"][strip:],
                 o["Size"],
                 o["LastModified"],
-                o["ETag"].strip('"'),
+                o.get("ETag", "").strip('"'),  # S3 always sends one; some compatible servers do not
                 f"s3://{self.bucket}/{o['Key']}",
                 self.name,
             )

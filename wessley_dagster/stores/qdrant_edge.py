@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,10 +25,16 @@ from wessley_dagster.stores.vectors import (
 )
 
 
+class EdgeBusy(TimeoutError):
+    """Another process holds the Edge folder (its write-ahead log is locked): a later try may pass."""
+
+
 class EdgeVectorStore:
     # An Edge folder can be opened once per process; resources that Dagster initialises twice
-    # in one process (a resource and an IO manager's copy of it) share the open shard.
+    # in one process (a resource and an IO manager's copy of it) share the open shard. Threads
+    # (the read API's) open and close it under one lock.
     _open: ClassVar[dict[Path, list[Any]]] = {}  # path -> [shard, users]
+    _lock: ClassVar[threading.RLock] = threading.RLock()
 
     def __init__(self, path: Path, collection: str) -> None:
         import qdrant_edge as qe
@@ -39,12 +46,21 @@ class EdgeVectorStore:
 
     def _acquire(self, create: Any = None) -> Any:
         """The open shard (loading or, given a config, creating it), or None if there is none yet."""
+        with self._lock:
+            return self._acquire_locked(create)
+
+    def _acquire_locked(self, create: Any) -> Any:
         if self._shard is not None:
             return self._shard
         entry = self._open.get(self.path)
         if entry is None:
             if (self.path / "edge_config.json").exists():
-                shard = self._qe.EdgeShard.load(str(self.path))
+                try:
+                    shard = self._qe.EdgeShard.load(str(self.path))
+                except Exception as exc:  # qdrant-edge raises a bare Exception; only the lock is transient
+                    if "WouldBlock" in str(exc):
+                        raise EdgeBusy(f"another process holds the Qdrant Edge folder {self.path}") from exc
+                    raise
             elif create is not None:
                 self.path.mkdir(parents=True, exist_ok=True)
                 shard = self._qe.EdgeShard.create(str(self.path), create)
@@ -151,11 +167,12 @@ class EdgeVectorStore:
         return [stored_point(r.id, r.vector, r.payload) for r in records]
 
     def close(self) -> None:
-        if self._shard is None:
-            return
-        entry = self._open[self.path]
-        entry[1] -= 1
-        if entry[1] == 0:
-            del self._open[self.path]
-            self._shard.close()
-        self._shard = None
+        with self._lock:
+            if self._shard is None:
+                return
+            entry = self._open[self.path]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._open[self.path]
+                self._shard.close()
+            self._shard = None

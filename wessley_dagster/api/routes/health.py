@@ -28,11 +28,16 @@ class Health(BaseModel):
 def _probes(live: Backends) -> dict[str, Callable[[], Any]]:
     return {
         "graph": lambda: live.graph.read("RETURN 1 AS ok"),
-        "vectors": live.vectors.total,
+        "vectors": lambda: _total(live),
         "artifacts": lambda: live.artifacts.list("", limit=1),
         "uploads": lambda: live.uploads.list("", limit=1),
         "metadata": lambda: live.metadata.project_owner("healthz"),
     }
+
+
+def _total(live: Backends) -> int:
+    with live.vectors() as vectors:
+        return vectors.total()
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})

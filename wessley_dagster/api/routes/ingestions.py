@@ -137,8 +137,23 @@ async def ingestion_events(
     return EventSourceResponse(changes(), ping=15)
 
 
+# Read by hand (`uploads.read_upload`) to bound each file as it arrives; documented here.
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["files"], "properties": {
+                "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                          "description": "the bundle's files, each under its own name"}}},
+        },
+        **{kind: {"schema": {"type": "string", "format": "binary"}}
+           for kind in ("application/x-tar", "application/gzip", "application/zip")},
+    },
+}  # fmt: skip
+
+
 @router.post("/v1/projects/{project_id}/ingestions", response_model=Accepted, status_code=202,
-             responses={413: ERRORS[422], 415: ERRORS[422]})  # fmt: skip
+             responses={413: ERRORS[422], 415: ERRORS[422]}, openapi_extra={"requestBody": UPLOAD_BODY})  # fmt: skip
 async def upload_ingestion(
     who: Who,
     live: Live,

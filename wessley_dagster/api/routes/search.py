@@ -45,11 +45,11 @@ def search(
     graph: Annotated[bool, Query(description="each component or net hit carries its neighbourhood")] = False,
 ) -> list[dict[str, Any]]:
     require_project(project_id, who, live)
-    hits = semantic_search(
-        live.vectors, live.embedder, project_id, q, limit=limit, chunk_types=chunk_type or DEFAULT_CHUNK_TYPES,
-        score_threshold=threshold,
-        mode=mode, expand_graph=graph, graph=live.graph,
-    )  # fmt: skip
+    with live.vectors() as vectors:
+        hits = semantic_search(
+            vectors, live.embedder, project_id, q, limit=limit, chunk_types=chunk_type or DEFAULT_CHUNK_TYPES,
+            score_threshold=threshold, mode=mode, expand_graph=graph, graph=live.graph,
+        )  # fmt: skip
     return [hit_record(hit) for hit in hits]
 
 
@@ -65,7 +65,8 @@ def similar(
 ) -> list[dict[str, Any]]:
     require_project(project_id, who, live)
     try:
-        hits = similar_components(live.vectors, project_id, component_id, limit, job_id=job_id)
+        with live.vectors() as vectors:
+            hits = similar_components(vectors, project_id, component_id, limit, job_id=job_id)
     except UnknownComponent as exc:
         raise ApiError(404, "not_found", str(exc)) from None
     return [hit_record(hit) for hit in hits]

@@ -41,7 +41,8 @@ def _reset_params(now: datetime) -> dict[str, str]:
 class SqlMetadataStore(MetadataStore):
     def __init__(self, url: str, plan: Plan = FREE_PLAN) -> None:
         super().__init__(plan)
-        self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        # A server may drop idle connections; a SQLite file cannot, so it skips the ping per checkout.
+        self.engine: Engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
 
     def migrate(self) -> list[str]:
         """Apply pending migrations; returns the versions applied now. PostgreSQL takes each file
