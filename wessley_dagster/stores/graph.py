@@ -82,11 +82,13 @@ class GraphStore:
             return session.execute_read(work)
 
     def ensure_schema(self) -> None:
-        """Uniqueness on every label's key, and (project_id, job_id) lookups; idempotent."""
+        """Uniqueness on every label's key, (project_id, job_id) lookups, and nets by project; idempotent."""
         for label in ALL_LABELS:
             self._write(f"CREATE CONSTRAINT {label.lower()}_key IF NOT EXISTS FOR (n:{label}) REQUIRE n.key IS UNIQUE")
         for label in JOB_LABELS:
             self._write(f"CREATE INDEX {label.lower()}_scope IF NOT EXISTS FOR (n:{label}) ON (n.project_id, n.job_id)")
+        # The vehicle-wide net queries (a net's members in any job, the net summary) name only the project.
+        self._write("CREATE INDEX net_project IF NOT EXISTS FOR (n:Net) ON (n.project_id)")
 
     def _job_exists(self, project_id: str, job_id: str) -> bool:
         return any(
@@ -165,11 +167,15 @@ class GraphStore:
                 j=job_id,
             )
             result[label] = rows[0]["c"]
-        rows = self.read(
-            "MATCH (n {project_id: $p, job_id: $j})-[r]->() RETURN type(r) AS t, count(r) AS c",
-            p=project_id,
-            j=job_id,
-        )
+        rows = [
+            row
+            for label in JOB_LABELS  # by label, so that each read uses the job's scope index
+            for row in self.read(
+                f"MATCH (n:{label} {{project_id: $p, job_id: $j}})-[r]->() RETURN type(r) AS t, count(r) AS c",
+                p=project_id,
+                j=job_id,
+            )
+        ]
         rows += self.read(
             "MATCH (:Vehicle {project_id: $p})-[r:CONTAINS]->(:Component {project_id: $p, job_id: $j}) "
             "RETURN type(r) AS t, count(r) AS c",
@@ -208,23 +214,26 @@ class GraphStore:
     def missing_connections(
         self, project_id: str, job_id: str, connections: list[dict[str, str]]
     ) -> list[dict[str, str]]:
-        """The (component, pin, net) triples that do not exist as Component-HAS_PIN-Pin-ON_NET-Net."""
+        """The (component, pin, net) triples that do not exist as Component-HAS_PIN-Pin-ON_NET-Net.
+
+        Each triple is looked up by its nodes' unique keys, so the check's time follows the job's
+        size only, whatever else the store holds."""
+        rows = [{**c, "ck": node_key("component", project_id, job_id, c["component_id"]),
+                 "pk": node_key("pin", project_id, job_id, c["component_id"], c["pin"]),
+                 "nk": node_key("net", project_id, job_id, c["net"])} for c in connections]  # fmt: skip
         found = self.read(
-            "UNWIND $rows AS row "
-            "MATCH (c:Component {project_id: $p, job_id: $j, id: row.component_id})-[:HAS_PIN]->"
-            "(pin:Pin {name: row.pin})-[:ON_NET]->(n:Net {name: row.net}) "
+            "UNWIND $rows AS row MATCH (pin:Pin {key: row.pk}) "
+            "MATCH (c:Component {key: row.ck})-[:HAS_PIN]->(pin)-[:ON_NET]->(n:Net {key: row.nk}) "
             "RETURN row.component_id AS component_id, row.pin AS pin, row.net AS net",
-            rows=connections,
-            p=project_id,
-            j=job_id,
+            rows=rows,
         )
         present = {(r["component_id"], r["pin"], r["net"]) for r in found}
         return [c for c in connections if (c["component_id"], c["pin"], c["net"]) not in present]
 
     def orphan_pins(self, project_id: str, job_id: str) -> int:
+        """The job's pins that no component holds, each checked from the pin's own side."""
         rows = self.read(
-            "MATCH (p:Pin {project_id: $p, job_id: $j}) WHERE NOT ( (:Component)-[:HAS_PIN]->(p) ) "
-            "RETURN count(p) AS c",
+            "MATCH (p:Pin {project_id: $p, job_id: $j}) WHERE NOT (p)<-[:HAS_PIN]-() RETURN count(p) AS c",
             p=project_id,
             j=job_id,
         )
@@ -235,9 +244,8 @@ class GraphStore:
     def net_members(self, project_id: str, net: str, job_id: str | None = None) -> list[dict[str, Any]]:
         """The components and pins on a net."""
         return self.read(
-            "MATCH (c:Component {project_id: $p})-[:HAS_PIN]->(pin:Pin)"
-            "-[:ON_NET]->(n:Net {project_id: $p, name: $net}) "
-            "WHERE $j IS NULL OR n.job_id = $j "
+            "MATCH (n:Net {project_id: $p, name: $net}) WHERE $j IS NULL OR n.job_id = $j "
+            "MATCH (n)<-[:ON_NET]-(pin:Pin)<-[:HAS_PIN]-(c:Component) "
             "RETURN n.job_id AS job_id, c.id AS component_id, c.type AS type, pin.name AS pin "
             "ORDER BY job_id, component_id, pin",
             p=project_id,
@@ -256,18 +264,13 @@ class GraphStore:
         if not 1 <= int(hops) <= 10:
             raise ValueError("hops must be between 1 and 10")
         max_rels = 4 * int(hops) - (1 if pin is not None else 0)
-        start = (
-            "MATCH (:Component {project_id: $p, job_id: $j, id: $c})-[:HAS_PIN]->(s:Pin {name: $pin}) "
-            if pin is not None
-            else "MATCH (s:Component {project_id: $p, job_id: $j, id: $c}) "
-        )
+        start = "MATCH (s:Pin {key: $pin_key}) " if pin is not None else "MATCH (s:Component {key: $component_key}) "
         rows = self.read(
             start + f"MATCH path = (s)-[:HAS_PIN|ON_NET*1..{max_rels}]-(o:Component) "
             "WHERE o.id <> $c RETURN o.id AS component_id, o.type AS type, min(length(path)) AS rels",
-            p=project_id,
-            j=job_id,
             c=component_id,
-            pin=pin,
+            component_key=node_key("component", project_id, job_id, component_id),
+            pin_key=node_key("pin", project_id, job_id, component_id, pin or ""),
         )
         offset = 1 if pin is not None else 0
         return sorted(
@@ -318,14 +321,11 @@ class GraphStore:
     def shortest_path(self, project_id: str, job_id: str, start: str, end: str) -> list[dict[str, str]]:
         """The shortest chain between two components: [{label, name}, …] from start to end; [] if none."""
         rows = self.read(
-            "MATCH (a:Component {project_id: $p, job_id: $j, id: $a}), "
-            "(b:Component {project_id: $p, job_id: $j, id: $b}) "
+            "MATCH (a:Component {key: $a}) MATCH (b:Component {key: $b}) "
             "MATCH path = shortestPath((a)-[:HAS_PIN|ON_NET*..60]-(b)) "
             "RETURN [n IN nodes(path) | coalesce(n.id, n.name)] AS names, [n IN nodes(path) | labels(n)[0]] AS labels",
-            p=project_id,
-            j=job_id,
-            a=start,
-            b=end,
+            a=node_key("component", project_id, job_id, start),
+            b=node_key("component", project_id, job_id, end),
         )
         if not rows:
             return []

@@ -183,17 +183,19 @@ def test_a_malformed_database_url_is_a_clear_error_that_never_shows_the_password
 
 
 def test_updates_of_a_job_the_store_does_not_hold_fail_and_create_nothing(store):
+    """What a run records of its own job needs the row; marking a refused upload or a failed run
+    that never registered one changes nothing and is no error."""
     store.register_job(manifest("j1"), status="running")
     before = store.totals()
     for update in (
         lambda: store.set_stage("p", "nope", "chunks", 40),
-        lambda: store.mark_invalid("p", "nope", "bad", "digest"),
-        lambda: store.complete_job("p", "nope", {}, "1", "m"),
-        lambda: store.fail_job("nope", "j1", "boom"),
+        lambda: store.complete_job("nope", "j1", {}, "1", "m"),
         lambda: store.record_usage("p", "nope", 10),
     ):
         with pytest.raises(UnknownJob, match=r"no ingestion job '(nope|j1)' in project '(p|nope)'"):
             update()
+    store.mark_invalid("p", "nope", "bad", "digest")
+    store.fail_job("nope", "j1", "boom")
     assert store.totals() == before and store.job("p", "j1")["status"] == "running"
 
 
@@ -272,3 +274,24 @@ def test_over_rest_a_signed_in_user_reads_only_their_rows_and_a_bad_key_is_refus
     with pytest.raises(APIError) as refused:
         SupabaseMetadataStore(postgrest.url, forged, PLAN).jobs()
     assert refused.value.code == "PGRST301"
+
+
+def test_a_user_first_seen_gets_the_plan_and_no_project_exists_without_its_owners_quota(postgres_url):
+    """The foreign keys link the four tables: a project's owner has a quota row (the store creates
+    it from the plan on first sight), a job has its project, an artifact its job."""
+    from sqlalchemy.exc import IntegrityError
+
+    store = migrated(postgres_url)
+    newcomer = str(uuid.uuid4())
+    store.register_job(manifest("j1", newcomer, "pn"), status="queued")
+    assert {k: store.quota(newcomer)[k] for k in PLAN} == dict(PLAN)
+    now = datetime.now(UTC).isoformat()
+    for sql, constraint in (
+        ("insert into projects values ('px', 'nobody', '{}', :now, :now)", "projects_user_quota_fk"),
+        ("insert into ingestion_jobs (project_id, job_id, user_id, status, created_at, updated_at) "
+         "values ('no-project', 'j', :u, 'queued', :now, :now)", "ingestion_jobs_project_id_fkey"),
+        ("insert into artifacts values ('pn', 'no-job', 'a', 't', 'u', 'local', 'c', 1, null, :now)",
+         "artifacts_project_id_job_id_fkey"),
+    ):  # fmt: skip
+        with pytest.raises(IntegrityError, match=constraint), store.engine.begin() as conn:
+            conn.execute(text(sql), {"now": now, "u": newcomer})

@@ -89,9 +89,11 @@ class MetadataStore(ABC):
     @abstractmethod
     def mark_invalid(self, project_id: str, job_id: str, error: str, upload_digest: str) -> None:
         """The job's upload failed validation: not retried, not counted against the quota, and not
-        requested again (by the nightly reconcile) until its files change."""
+        requested again (by the nightly reconcile) until its files change. A job with no row (a run
+        started on an upload the sensor never registered) has none to mark."""
 
-    # The updates below raise UnknownJob when no row has the project and job ids.
+    # The three updates below, which a run makes of the job it registered, raise UnknownJob when
+    # no row has the project and job ids.
 
     @abstractmethod
     def set_stage(self, project_id: str, job_id: str, stage: str, progress: int, run_id: str | None = None) -> None: ...
@@ -109,7 +111,8 @@ class MetadataStore(ABC):
 
     @abstractmethod
     def fail_job(self, project_id: str, job_id: str, error: str) -> None:
-        """The run failed; a job whose upload this run found invalid stays `invalid`."""
+        """The run failed; a job whose upload this run found invalid stays `invalid`. A run that
+        failed before registering its job (a refused upload) has no row to update."""
 
     @abstractmethod
     def job(self, project_id: str, job_id: str) -> dict[str, Any] | None: ...

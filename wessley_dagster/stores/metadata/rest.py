@@ -154,15 +154,15 @@ class SupabaseMetadataStore(MetadataStore):
         return self._job_query(update, project_id, job_id)
 
     @staticmethod
-    def _updated(project_id: str, job_id: str, *responses: Any) -> None:
-        if sum(r.count or 0 for r in responses) == 0:
+    def _updated(project_id: str, job_id: str, response: Any) -> None:
+        if not response.count:
             raise UnknownJob(project_id, job_id)
 
     def mark_invalid(self, project_id: str, job_id: str, error: str, upload_digest: str) -> None:
         now = now_iso()
         values = {"status": "invalid", "stage": "bundle", "error": error[:4000], "upload_digest": upload_digest,
                   "updated_at": now, "finished_at": now}  # fmt: skip
-        self._updated(project_id, job_id, self._update_job(project_id, job_id, values).execute())
+        self._update_job(project_id, job_id, values).execute()
 
     def set_stage(self, project_id: str, job_id: str, stage: str, progress: int, run_id: str | None = None) -> None:
         values = {"status": "running", "stage": stage, "progress": progress, "error": None, "updated_at": now_iso()}
@@ -191,9 +191,8 @@ class SupabaseMetadataStore(MetadataStore):
         # Two filtered updates that no row matches both of: each row changes whole, in one request.
         now = now_iso()
         values = {"error": error[:4000], "updated_at": now, "finished_at": now}
-        failed = self._update_job(project_id, job_id, {"status": "failed", **values}).neq("status", "invalid").execute()
-        invalid = self._update_job(project_id, job_id, values).eq("status", "invalid").execute()
-        self._updated(project_id, job_id, failed, invalid)
+        self._update_job(project_id, job_id, {"status": "failed", **values}).neq("status", "invalid").execute()
+        self._update_job(project_id, job_id, values).eq("status", "invalid").execute()
 
     def job(self, project_id: str, job_id: str) -> dict[str, Any] | None:
         rows = self._job_query(self._table("ingestion_jobs").select("*"), project_id, job_id).execute().data

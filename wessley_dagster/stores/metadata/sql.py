@@ -161,7 +161,7 @@ class SqlMetadataStore(MetadataStore):
         return bool(rows)
 
     def mark_invalid(self, project_id: str, job_id: str, error: str, upload_digest: str) -> None:
-        self._update_job(
+        self._exec(
             "update ingestion_jobs set status = 'invalid', stage = 'bundle', error = :e, upload_digest = :d, "
             "updated_at = :now, finished_at = :now where project_id = :p and job_id = :j",
             {"p": project_id, "j": job_id, "e": error[:4000], "d": upload_digest, "now": now_iso()},
@@ -211,7 +211,7 @@ class SqlMetadataStore(MetadataStore):
         )
 
     def fail_job(self, project_id: str, job_id: str, error: str) -> None:
-        self._update_job(
+        self._exec(
             "update ingestion_jobs set status = case when status = 'invalid' then 'invalid' else 'failed' end, "
             "error = :e, updated_at = :now, finished_at = :now "
             "where project_id = :p and job_id = :j",
