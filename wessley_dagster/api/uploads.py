@@ -90,6 +90,9 @@ async def read_upload(request: Request, limits: BundleLimits) -> dict[str, bytes
     """The posted bundle's files by name, each within the size limit."""
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     total_limit = limits.max_file_bytes * len(ALLOWED)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > total_limit:  # refused before a byte is read
+        raise ApiError(413, "too_large", f"the upload is larger than {total_limit} bytes")
     if kind == "multipart/form-data":
         files: dict[str, bytes] = {}
         form = await request.form(max_files=len(ALLOWED), max_fields=0, max_part_size=limits.max_file_bytes)

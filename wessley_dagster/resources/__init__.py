@@ -124,6 +124,7 @@ def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         embedded_dir=env.get("WESSLEY_ARCADEDB_DIR") or f"{home}/arcadedb",
         embedded_bolt_port=int(env.get("WESSLEY_ARCADEDB_BOLT_PORT", "7697")),
         embedded_http_port=int(env.get("WESSLEY_ARCADEDB_HTTP_PORT", "2480")),
+        embedded_heap=env.get("WESSLEY_ARCADEDB_HEAP", ""),
     )
     vectors = VectorResource(
         collection=env.get("QDRANT_COLLECTION", "wessley_docs"),

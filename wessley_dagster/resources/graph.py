@@ -1,6 +1,7 @@
 """Graph backend resource: Neo4j (NEO4J_URI) or, with no configuration, a local ArcadeDB server
 over Bolt. Both are driven by the official neo4j driver; the schema is ensured on setup."""
 
+import dataclasses
 from pathlib import Path
 
 from dagster import ConfigurableResource, InitResourceContext
@@ -21,13 +22,15 @@ class GraphResource(ConfigurableResource):
     embedded_dir: str = ".wessley/arcadedb"
     embedded_bolt_port: int = 7697
     embedded_http_port: int = 2480
+    embedded_heap: str = ""  # the JVM's -Xmx (WESSLEY_ARCADEDB_HEAP); empty: sized from the machine's memory
     connection_timeout_s: float = 10.0
     max_transaction_retry_time_s: float = 15.0
 
     _store: GraphStore | None = PrivateAttr(default=None)
 
     def embedded_server(self) -> ArcadeDBServer:
-        return ArcadeDBServer(Path(self.embedded_dir).resolve(), self.embedded_bolt_port, self.embedded_http_port)
+        server = ArcadeDBServer(Path(self.embedded_dir).resolve(), self.embedded_bolt_port, self.embedded_http_port)
+        return dataclasses.replace(server, heap=self.embedded_heap) if self.embedded_heap else server
 
     def open_store(self) -> GraphStore:
         if self.uri:

@@ -19,7 +19,7 @@ import secrets
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wessley_dagster.stores.graph import bolt_answers, port_open
@@ -44,12 +44,19 @@ def _argfile_line(arg: str) -> str:
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def default_heap() -> str:
+    """A quarter of the machine's memory, between 1 and 8 GB: a 1,000-page vehicle outgrows a
+    fixed 1 GB, and the JVM must leave room for the run and the other embedded stores."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{min(max(total // 4 // 2**30, 1), 8)}g"
+
+
 @dataclass(frozen=True)
 class ArcadeDBServer:
     root: Path
     bolt_port: int = 7697
     http_port: int = 2480
-    heap: str = "1g"
+    heap: str = field(default_factory=lambda: default_heap())
 
     @property
     def password(self) -> str:

@@ -67,7 +67,7 @@ def real_servers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 def home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, arcadedb: Any) -> Iterator[dict]:
     """Alice's project `pa` and Bob's `pb`, each with job `j1` ingested."""
     env = home_env(tmp_path_factory.mktemp("api") / "home", arcadedb)
-    env |= {"SUPABASE_JWT_SECRET": SECRET, "WESSLEY_URL_TTL": str(URL_TTL)}
+    env |= {"SUPABASE_JWT_SECRET": SECRET, "WESSLEY_URL_TTL": str(URL_TTL), "WESSLEY_MAX_FILE_MB": "1"}
     with pytest.MonkeyPatch.context() as monkeypatch:
         if request.param == "servers":
             env |= real_servers(request, monkeypatch)
@@ -290,6 +290,22 @@ def test_a_refused_upload_writes_nothing(api, home, project, user, change, statu
     assert refused.status_code == status, refused.text
     assert message in refused.json()["error"]["message"]
     assert not (Path(home["WESSLEY_HOME"]) / "uploads" / project / "refused").exists()
+
+
+def test_an_upload_beyond_the_limits_is_refused_before_it_is_read(api, home):
+    import zipfile
+
+    uploads = Path(home["WESSLEY_HOME"]) / "uploads"
+    before = sorted(uploads.rglob("*"))
+    headers = {**token(ALICE), "Content-Type": "application/zip"}
+    whole = httpx.post(f"{api.url}/v1/projects/pa/ingestions", content=b"0" * (6 * 2**20), headers=headers)
+    assert whole.status_code == 413 and "larger than" in whole.json()["error"]["message"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bomb:  # 2 MB of zeros in a few KB
+        bomb.writestr("components.json", b"0" * (2 * 2**20))
+    one = httpx.post(f"{api.url}/v1/projects/pa/ingestions", content=archive.getvalue(), headers=headers)
+    assert one.status_code == 413 and one.json()["error"]["message"].startswith("components.json: larger than")
+    assert sorted(uploads.rglob("*")) == before
 
 
 def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(api, tmp_path):

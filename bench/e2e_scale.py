@@ -1,0 +1,193 @@
+"""One large vehicle end to end on the embedded defaults, as a new user would run it: the repo's
+real bundles tiled K times (distinct ids and pages) into one bundle, registered by the upload
+sensor, then `ingest_job` in process. For each size: per-step seconds, the run's peak RSS and the
+embedded ArcadeDB server's, and each step's growth exponent between the two largest sizes. The
+peer is the same small job's checks on an empty store and beside the largest one (the checks'
+time must not depend on other jobs). Each size runs in a fresh process and home.
+Run: `.venv/bin/python -m bench.e2e_scale [--tiles 1,8,39,111]` (one tile: the repo's 9 pages)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLES = sorted((REPO / "data" / "bundles").glob("*/*/manifest.json"))
+PROJECT = "scale-vehicle"
+
+
+def tiled(tiles: int) -> Any:
+    """The repo's bundles, each copied `tiles` times with its ids suffixed and its pages shifted."""
+    from wessley_dagster.domain.bundle import Bundle, Netlist, read_bundle
+
+    sources = [read_bundle(lambda n, d=m.parent: (d / n).read_bytes() if (d / n).exists() else None) for m in BUNDLES]
+    spans, comps, nets, junctions, segments, offset = [], [], [], [], [], 0
+    for t in range(tiles):
+        for b, source in enumerate(sources):
+            tag = f"_t{t}b{b}"
+
+            def moved(model: Any, tag: str = tag, offset: int = offset, **update: Any) -> Any:
+                return model.model_copy(update={"id": model.id + tag, "page": model.page + offset, **update})
+
+            spans += [moved(s) for s in source.text_spans]
+            comps += [moved(c, span_ids=[i + tag for i in c.span_ids]) for c in source.components]
+            nets += [n.model_copy(update={"name": n.name + tag, "connections": [
+                x.model_copy(update={"component_id": x.component_id + tag}) for x in n.connections]})
+                for n in source.netlist.nets]  # fmt: skip
+            junctions += [moved(j, net=j.net and j.net + tag) for j in source.netlist.junctions]
+            segments += [moved(s, net=s.net and s.net + tag, junction_ids=[i + tag for i in s.junction_ids])
+                         for s in source.netlist.line_segments]  # fmt: skip
+            offset += source.manifest.page_count
+    manifest = sources[0].manifest.model_copy(update={"project_id": PROJECT, "job_id": f"k{tiles}",
+                                                      "page_count": offset})  # fmt: skip
+    return Bundle(manifest=manifest, text_spans=spans, components=comps,
+                  netlist=Netlist(nets=nets, junctions=junctions, line_segments=segments))  # fmt: skip
+
+
+def vm_hwm(pid: int) -> float:
+    """A process's peak resident set, MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
+    """In this process: stage the vehicle, let the sensor register it, run ingest_job; with
+    `small`, also time one 1-tile job's checks beside it."""
+    from dagster import DagsterInstance, build_sensor_context
+
+    from wessley_dagster.adapters.writer import bundle_files
+    from wessley_dagster.definitions import defs
+    from wessley_dagster.partitions import ingestion_partitions
+    from wessley_dagster.sensors import upload_sensor
+
+    bundle = tiled(tiles)
+    resources = defs.resources
+    store = resources["uploads"].object_store()
+    for name, data, content_type in bundle_files(bundle):
+        store.put(f"{PROJECT}/{bundle.manifest.job_id}/{name}", data, content_type)
+    instance = DagsterInstance.get()
+    with build_sensor_context(instance=instance, resources={k: resources[k] for k in ("uploads", "metadata")}) as ctx:
+        result = upload_sensor(ctx)
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys or []))
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    job = defs.resolve_job_def("ingest_job")
+    start = time.perf_counter()
+    run = job.execute_in_process(partition_key=bundle.partition_key, instance=instance, run_config=quiet)
+    total = time.perf_counter() - start
+    steps = step_seconds(run)
+    pid_file = home / "arcadedb" / "server.pid"
+    figures = {
+        "tiles": tiles, "pages": bundle.manifest.page_count, "components": len(bundle.components),
+        "success": run.success, "seconds": round(total, 1), "steps": steps,
+        "run_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "arcadedb_peak_rss_mb": round(vm_hwm(int(pid_file.read_text()))) if pid_file.exists() else None,
+    }  # fmt: skip
+    figures["checks_s"] = checks_seconds(steps)
+    if small:  # then a 7-page job beside it: its checks must take as long as on an empty store
+        small_bundle = tiled(1)
+        small_bundle = small_bundle.model_copy(update={"manifest": small_bundle.manifest.model_copy(
+            update={"job_id": "small"})})  # fmt: skip
+        for name, data, content_type in bundle_files(small_bundle):
+            store.put(f"{PROJECT}/small/{name}", data, content_type)
+        instance.add_dynamic_partitions(ingestion_partitions.name, [small_bundle.partition_key])
+        beside = job.execute_in_process(partition_key=small_bundle.partition_key, instance=instance, run_config=quiet)
+        figures["small_job_checks_s"] = checks_seconds(step_seconds(beside))
+    return figures
+
+
+def step_seconds(run: Any) -> dict[str, float]:
+    steps: dict[str, float] = {}
+    began: dict[str, float] = {}
+    for event in run.all_events:
+        if event.event_type_value == "STEP_START":
+            began[event.step_key] = event.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in began:
+            steps[event.step_key] = round(event.timestamp - began[event.step_key], 2)
+    return steps
+
+
+def checks_seconds(steps: dict[str, float]) -> float:
+    """The asset checks' steps (named after the asset they check), seconds in all."""
+    return round(sum(t for step, t in steps.items() if step.startswith(("schematic_graph_", "vector_index_"))), 2)
+
+
+def exponent(small: dict[str, Any], large: dict[str, Any], seconds_small: float, seconds_large: float) -> float | None:
+    if seconds_small <= 0.05 or seconds_large <= 0:
+        return None
+    return round(math.log(seconds_large / seconds_small) / math.log(large["pages"] / small["pages"]), 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tiles", default="1,8,39,111")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child process: one size
+    parser.add_argument("--small", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one is not None:
+        print("figures: " + json.dumps(one_size(args.one, Path(os.environ["WESSLEY_HOME"]), args.small)))
+        return
+
+    from wessley_dagster_tests.servers import free_port
+
+    sizes = [int(t) for t in args.tiles.split(",")]
+    results = []
+    baseline_checks = None
+    for tiles in sizes if sizes[0] == 1 else [1, *sizes]:
+        with tempfile.TemporaryDirectory(prefix="wessley-scale-") as work:
+            home, dagster_home = Path(work) / "home", Path(work) / "dagster_home"
+            dagster_home.mkdir()
+            (dagster_home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+            ports = {"WESSLEY_ARCADEDB_BOLT_PORT": str(free_port()), "WESSLEY_ARCADEDB_HTTP_PORT": str(free_port())}
+            env = {**os.environ, "WESSLEY_HOME": str(home), "DAGSTER_HOME": str(dagster_home), **ports}
+            small = tiles == max(sizes)
+            command = [sys.executable, "-m", "bench.e2e_scale", "--one", str(tiles), *(["--small"] if small else [])]
+            try:
+                out = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=True).stdout
+            finally:
+                subprocess.run([sys.executable, "-m", "wessley_dagster.cli", "arcadedb", "stop"], env=env,
+                               capture_output=True, check=False)  # fmt: skip
+        figures = json.loads(out.rsplit("figures: ", 1)[1])
+        if tiles == 1:  # a 7-page job alone in its store
+            baseline_checks = figures["checks_s"]
+        if tiles in sizes:
+            results.append(figures)
+            print(f"{figures['pages']:>5} pages {figures['components']:>6} components: {figures['seconds']:>7} s, "
+                  f"run peak {figures['run_peak_rss_mb']} MB, ArcadeDB peak {figures['arcadedb_peak_rss_mb']} MB, "
+                  f"success {figures['success']}", flush=True)  # fmt: skip
+    a, b = results[-2], results[-1]
+    growth = {step: exponent(a, b, a["steps"].get(step, 0), seconds) for step, seconds in b["steps"].items()}
+    by_step: dict[str, list[float]] = defaultdict(list)
+    for r in results:
+        for step, seconds in r["steps"].items():
+            by_step[step].append(seconds)
+    print(f"{'step':<46}" + "".join(f"{r['pages']:>9}p" for r in results) + "  exponent")
+    for step, times in sorted(by_step.items(), key=lambda kv: -kv[1][-1]):
+        print(f"{step:<46}" + "".join(f"{t:>10}" for t in times) + f"  {growth.get(step)}")
+    beside = b.get("small_job_checks_s")
+    ratio = round(beside / baseline_checks, 2) if beside and baseline_checks else None
+    print(
+        f"a 7-page job's checks: {baseline_checks} s on an empty store, {beside} s beside the "
+        f"{b['pages']}-page vehicle (ratio {ratio})"
+    )
+    print("result: " + json.dumps({"sizes": [{k: r[k] for k in ("pages", "components", "seconds", "run_peak_rss_mb",
+                                                                 "arcadedb_peak_rss_mb", "success")} for r in results],
+                                   "exponents": growth, "checks_empty_s": baseline_checks,
+                                   "checks_beside_largest_s": beside, "checks_ratio": ratio}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
