@@ -4,7 +4,8 @@ sensor, then `ingest_job` in process. For each size: per-step seconds, the run's
 embedded ArcadeDB server's, and each step's growth exponent between the two largest sizes. The
 peer is the same small job's checks on an empty store and beside the largest one (the checks'
 time must not depend on other jobs). Each size runs in a fresh process and home.
-Run: `.venv/bin/python -m bench.e2e_scale [--tiles 1,8,39,111]` (one tile: the repo's 9 pages)
+Run: `.venv/bin/python -m bench.e2e_scale [--tiles 1,8,39,111] [--embeddings wordllama]` (one tile: the
+repo's 9 pages)
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
     start = time.perf_counter()
     run = job.execute_in_process(partition_key=bundle.partition_key, instance=instance, run_config=quiet)
     total = time.perf_counter() - start
-    steps = step_seconds(run)
+    steps = step_seconds(instance, run)
     pid_file = home / "arcadedb" / "server.pid"
     figures = {
         "tiles": tiles, "pages": bundle.manifest.page_count, "components": len(bundle.components),
@@ -105,19 +106,14 @@ def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
             store.put(f"{PROJECT}/small/{name}", data, content_type)
         instance.add_dynamic_partitions(ingestion_partitions.name, [small_bundle.partition_key])
         beside = job.execute_in_process(partition_key=small_bundle.partition_key, instance=instance, run_config=quiet)
-        figures["small_job_checks_s"] = checks_seconds(step_seconds(beside))
+        figures["small_job_checks_s"] = checks_seconds(step_seconds(instance, beside))
     return figures
 
 
-def step_seconds(run: Any) -> dict[str, float]:
-    steps: dict[str, float] = {}
-    began: dict[str, float] = {}
-    for event in run.all_events:
-        if event.event_type_value == "STEP_START":
-            began[event.step_key] = event.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in began:
-            steps[event.step_key] = round(event.timestamp - began[event.step_key], 2)
-    return steps
+def step_seconds(instance: Any, run: Any) -> dict[str, float]:
+    """Each step's wall seconds, from the instance's step statistics."""
+    return {stat.step_key: round(stat.end_time - stat.start_time, 2)
+            for stat in instance.get_run_step_stats(run.run_id) if stat.start_time and stat.end_time}  # fmt: skip
 
 
 def checks_seconds(steps: dict[str, float]) -> float:
@@ -134,6 +130,7 @@ def exponent(small: dict[str, Any], large: dict[str, Any], seconds_small: float,
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tiles", default="1,8,39,111")
+    parser.add_argument("--embeddings", default="", help="WESSLEY_EMBEDDINGS for the runs (default: the default)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child process: one size
     parser.add_argument("--small", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -153,6 +150,8 @@ def main() -> None:
             (dagster_home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
             ports = {"WESSLEY_ARCADEDB_BOLT_PORT": str(free_port()), "WESSLEY_ARCADEDB_HTTP_PORT": str(free_port())}
             env = {**os.environ, "WESSLEY_HOME": str(home), "DAGSTER_HOME": str(dagster_home), **ports}
+            if args.embeddings:
+                env["WESSLEY_EMBEDDINGS"] = args.embeddings
             small = tiles == max(sizes)
             command = [sys.executable, "-m", "bench.e2e_scale", "--one", str(tiles), *(["--small"] if small else [])]
             try:

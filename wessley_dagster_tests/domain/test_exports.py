@@ -6,11 +6,13 @@ import json
 import xml.etree.ElementTree as ET
 
 import networkx as nx
+import pytest
 
 from wessley_dagster.domain.bundle import read_bundle
 from wessley_dagster.domain.chunking import build_chunks
 from wessley_dagster.domain.exports import build_exports
-from wessley_dagster_tests.conftest import SYNTHETIC
+from wessley_dagster.domain.graph_model import bundle_to_graph, to_graphml
+from wessley_dagster_tests.conftest import SPEEDUINO, SYNTHETIC
 from wessley_dagster_tests.domain.test_bundle import files_of, json_change
 
 # Everything a text field may hold: markup characters, tab and newline, CR-free line breaks of
@@ -40,3 +42,27 @@ def test_sample_exports_are_valid():
     graphml = {e.name: e.data for e in build_exports(bundle, build_chunks(bundle))}["graph.graphml"]
     nodes = ET.fromstring(graphml).findall(".//{http://graphml.graphdrawing.org/xmlns}node")
     assert nx.read_graphml(io.BytesIO(graphml)).number_of_nodes() == len(nodes) == 86
+
+
+def _as_networkx_writes_it(payload) -> bytes:
+    """The export as networkx's own GraphML writer makes it from the same payload: the oracle."""
+    graph = nx.MultiDiGraph()
+    for label, rows in payload.nodes.items():
+        for row in rows:
+            attrs = {k: json.dumps(v) if isinstance(v, list) else v for k, v in row["props"].items()}
+            graph.add_node(row["key"], **attrs, labels=f":{label}")
+    for group in payload.all_rels():
+        for start, end in group.pairs:
+            graph.add_edge(start, end, type=group.type)
+    buffer = io.BytesIO()
+    nx.write_graphml(graph, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("source", [SYNTHETIC, SPEEDUINO])
+def test_the_streamed_graphml_reads_back_as_networkx_would_write_it(source):
+    payload = bundle_to_graph(read_bundle(files_of(source).get))
+    ours = nx.read_graphml(io.BytesIO(to_graphml(payload)), force_multigraph=True)
+    theirs = nx.read_graphml(io.BytesIO(_as_networkx_writes_it(payload)), force_multigraph=True)
+    assert dict(ours.nodes(data=True)) == dict(theirs.nodes(data=True))
+    assert sorted(ours.edges(data="type")) == sorted(theirs.edges(data="type")) != []
