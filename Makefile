@@ -9,7 +9,7 @@ DEV_PORT ?= 3000
 LAUNCHER := tools/neo4j-launcher
 LAUNCHER_JAR := $(LAUNCHER)/target/neo4j-launcher-1.0.jar
 
-.PHONY: install demo test dev serve lint bench bench-graph bench-search bench-api java s3proxy postgres chromium stop clean
+.PHONY: install demo test dev serve lint bench bench-graph bench-search bench-api bench-scale java s3proxy postgres chromium stop clean
 
 install: $(VENV)/.installed
 
@@ -84,7 +84,12 @@ bench-search: install
 
 # 50 concurrent clients against a live read API for 30 s, beside the same calls made in process.
 bench-api: install
+	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python -m bench.api_load
+
+# One vehicle of 9 to 999 pages end to end (the repo's bundles tiled), per-step seconds and peak memory.
+bench-scale: install
+	$(BIN)/python -m bench.e2e_scale --embeddings wordllama
 
 stop: install
 	$(BIN)/wessley-dagster arcadedb stop
