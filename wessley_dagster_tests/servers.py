@@ -138,37 +138,32 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-class ApiServer:
-    """`wessley-dagster serve` (uvicorn) in its own process on a free loopback port."""
+class ChildServer:
+    """A server process of the tests: started with its output in a log file, ready once `ready()`
+    answers, stopped with SIGTERM."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log_path = env, log
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+    name = "server"
+
+    def __init__(self, log: Path) -> None:
+        self.log_path = log
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> ApiServer:
-        import sys
-        import urllib.request
+    def ready(self) -> bool:
+        raise NotImplementedError
 
+    def _run(self, argv: list[str], env: dict[str, str] | None = None, timeout: float = 60.0) -> None:
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "wessley_dagster.cli", "serve", "--port", str(self.port), "--log-level", "warning"],
-            env={**os.environ, **self.env}, stdout=self._log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        self.process = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the API exited with {self.process.returncode}: {self.log_path.read_text()[-2000:]}"
-                )
-            try:
-                with urllib.request.urlopen(f"{self.url}/openapi.json", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.2)
+                log = self.log_path.read_text()[-2000:]
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {log}")
+            if self.ready():
+                return
+            time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"the API did not answer within {timeout:g}s: {self.log_path.read_text()[-2000:]}")
+        raise RuntimeError(f"{self.name} did not answer within {timeout:g}s: {self.log_path.read_text()[-2000:]}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -177,19 +172,52 @@ class ApiServer:
         self._log.close()
 
 
+class ApiServer(ChildServer):
+    """`wessley-dagster serve` (uvicorn) in its own process on a free loopback port."""
+
+    name = "the API"
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        super().__init__(log)
+        self.env, self.port = env, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def ready(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"{self.url}/openapi.json", timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 60.0) -> ApiServer:
+        import sys
+
+        serve = ["serve", "--port", str(self.port), "--log-level", "warning"]
+        self._run([sys.executable, "-m", "wessley_dagster.cli", *serve], {**os.environ, **self.env}, timeout)
+        return self
+
+
 S3PROXY = "org.gaul:s3proxy:2.6.0:jar:jar-with-dependencies"
 S3PROXY_JAR = Path.home() / ".m2/repository/org/gaul/s3proxy/2.6.0/s3proxy-2.6.0-jar-with-dependencies.jar"
 
 
-class S3ProxyServer:
+class S3ProxyServer(ChildServer):
     """S3Proxy (Maven Central) on a filesystem backend: an S3 server that, unlike moto, checks
     presigned URLs' signatures and expiry as S3 does. Credentials are per instance."""
 
+    name = "S3Proxy"
+
     def __init__(self, root: Path) -> None:
+        super().__init__(root / "s3proxy.log")
         self.root, self.port = root, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.access_key, self.secret_key = "s3proxy-test", os.urandom(16).hex()
-        self.process: subprocess.Popen[bytes] | None = None
+
+    def ready(self) -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
 
     def start(self, timeout: float = 60.0) -> S3ProxyServer:
         if not S3PROXY_JAR.exists():
@@ -206,22 +234,5 @@ class S3ProxyServer:
             f"jclouds.filesystem.basedir={self.root / 'data'}\n"
         )
         conf.chmod(0o600)
-        self._log = (self.root / "s3proxy.log").open("wb")
-        self.process = subprocess.Popen(["java", "-jar", str(S3PROXY_JAR), "--properties", str(conf)],
-                                        stdout=self._log, stderr=subprocess.STDOUT)  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"S3Proxy exited: {(self.root / 's3proxy.log').read_text()[-2000:]}")
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"S3Proxy did not listen within {timeout:g}s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        self._log.close()
+        self._run(["java", "-jar", str(S3PROXY_JAR), "--properties", str(conf)], timeout=timeout)
+        return self
