@@ -17,8 +17,10 @@ from postgrest import APIError
 from sqlalchemy.exc import OperationalError
 
 from wessley_dagster.domain.embedders import EmbeddingError
-from wessley_dagster.stores.metadata.rest import transient_api_error
 
+# PostgREST's own codes for a database it cannot reach or that timed out, and Postgres' classes
+# for a connection lost, a server shutting down and a serialization failure: a later try may pass.
+_TRANSIENT_API_CODES = ("PGRST000", "PGRST001", "PGRST002", "PGRST003", "08", "57P", "40001", "40P01")
 _TRANSIENT_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT, errno.EPIPE,
                      errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EAGAIN}  # fmt: skip
 
@@ -28,8 +30,8 @@ def _one_is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, OperationalError | httpx.TransportError):  # the database or its REST API is unreachable
         return True
-    if isinstance(exc, APIError):
-        return transient_api_error(exc)
+    if isinstance(exc, APIError):  # the REST metadata store's (supabase-py, PostgREST)
+        return str(exc.code or "").startswith(_TRANSIENT_API_CODES)
     if isinstance(exc, EmbeddingError):
         return exc.retryable
     if isinstance(exc, ClientError):

@@ -34,17 +34,8 @@ from wessley_dagster.stores.metadata import (
 # 8 KB a proxy in front of PostgREST commonly accepts.
 IN_BATCH = 100
 
-# PostgREST's own codes for a database it cannot reach or that timed out, and Postgres' classes
-# for a connection lost, a server shutting down and a serialization failure: a later try may pass.
-TRANSIENT_CODES = ("PGRST000", "PGRST001", "PGRST002", "PGRST003", "08", "57P", "40001", "40P01")
-
-
 # What `select … into strict` raises in the functions when the job row does not exist.
 NO_DATA_FOUND = "P0002"
-
-
-def transient_api_error(exc: APIError) -> bool:
-    return str(exc.code or "").startswith(TRANSIENT_CODES)
 
 
 def _bytea(vector: list[float]) -> str:
