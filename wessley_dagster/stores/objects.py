@@ -21,6 +21,10 @@ mimetypes.add_type("application/x-ndjson", ".ndjson")
 mimetypes.add_type("application/graphml+xml", ".graphml")
 
 
+def content_type(key: str) -> str:
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
 @dataclass(frozen=True)
 class StoredObject:
     key: str
@@ -40,7 +44,7 @@ class ListedObject:
 
     @property
     def content_type(self) -> str:
-        return mimetypes.guess_type(self.key)[0] or "application/octet-stream"
+        return content_type(self.key)
 
 
 def upload_digest(files: Iterable[ListedObject]) -> str:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from wessley_dagster.api.auth import Live
 from wessley_dagster.api.errors import ERRORS, ApiError
-from wessley_dagster.stores.objects import ListedObject
+from wessley_dagster.stores.objects import content_type
 from wessley_dagster.stores.signing import SignatureError
 
 router = APIRouter(tags=["artifacts"], responses={403: ERRORS[401], 404: ERRORS[404]})
@@ -31,5 +31,4 @@ def artifact(
     data = live.local_artifacts.get(key) if live.local_artifacts is not None else None
     if data is None:
         raise ApiError(404, "not_found", "no such artifact")
-    content_type = ListedObject(key, len(data), None, "", "", "local").content_type  # type: ignore[arg-type]
-    return Response(data, media_type=content_type)
+    return Response(data, media_type=content_type(key))
