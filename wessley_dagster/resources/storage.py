@@ -3,6 +3,7 @@ Storage's S3 endpoint, then a local folder, in that fallback order; each configu
 joins the chain. With nothing configured the local folder is the only backend."""
 
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -34,14 +35,16 @@ class S3Location(Config):
             aws_secret_access_key=self.aws_secret_access_key,
             max_attempts=self.max_attempts,
         ).get_client()
-        # S3Resource's client presigns with Signature V2 at a custom endpoint; AWS's newer regions,
-        # Supabase Storage and S3Proxy accept only V4. Creating this client makes no request.
-        presigner = boto3.client(
+        return S3Store(client, self.bucket, self.prefix, name=name, presigner=self._presigner)
+
+    def _presigner(self) -> Any:
+        """S3Resource's client presigns with Signature V2 at a custom endpoint; AWS's newer regions,
+        Supabase Storage and S3Proxy accept only V4."""
+        return boto3.client(
             "s3", endpoint_url=self.endpoint_url, region_name=self.region_name,
             aws_access_key_id=self.aws_access_key_id, aws_secret_access_key=self.aws_secret_access_key,
             config=BotoConfig(signature_version="s3v4"),
         )  # fmt: skip
-        return S3Store(client, self.bucket, self.prefix, name=name, presigner=presigner)
 
 
 class StorageResource(ConfigurableResource):

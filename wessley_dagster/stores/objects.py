@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -138,11 +139,18 @@ class LocalFolderStore:
 
 
 class S3Store:
-    """`presigner` signs GET URLs; by default the client itself."""
+    """`presigner` makes the client that signs GET URLs, when the first is asked for (most stores
+    never sign one); by default the client itself signs."""
 
-    def __init__(self, client: Any, bucket: str, prefix: str = "", name: str = "s3", presigner: Any = None) -> None:
+    def __init__(
+        self, client: Any, bucket: str, prefix: str = "", name: str = "s3", presigner: Callable[[], Any] | None = None
+    ) -> None:
         self.client, self.bucket, self.prefix, self.name = client, bucket, prefix.strip("/"), name
-        self.presigner = presigner or client
+        self._make_presigner = presigner or (lambda: client)
+
+    @cached_property
+    def _presigner(self) -> Any:
+        return self._make_presigner()
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -161,7 +169,7 @@ class S3Store:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def signed_url(self, key: str, expires_in: int) -> str:
-        return self.presigner.generate_presigned_url(
+        return self._presigner.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=expires_in
         )
 
