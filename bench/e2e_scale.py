@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -64,49 +65,59 @@ def vm_hwm(pid: int) -> float:
     return 0.0
 
 
+def stage(tiles: int, job_id: str) -> dict[str, int]:
+    """Write the tiled vehicle into the uploads location (manifest last); returns its size."""
+    from wessley_dagster.adapters.writer import bundle_files
+    from wessley_dagster.definitions import defs
+
+    bundle = tiled(tiles)
+    bundle = bundle.model_copy(update={"manifest": bundle.manifest.model_copy(update={"job_id": job_id})})
+    store = defs.resources["uploads"].object_store()
+    for name, data, content_type in bundle_files(bundle):
+        store.put(f"{PROJECT}/{job_id}/{name}", data, content_type)
+    return {"tiles": tiles, "pages": bundle.manifest.page_count, "components": len(bundle.components)}
+
+
+def staged(tiles: int, job_id: str) -> dict[str, int]:
+    """`stage` in a child process, so that the run's peak RSS is the run's, not the tiling's."""
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        return pool.apply(stage, (tiles, job_id))
+
+
 def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
     """In this process: stage the vehicle, let the sensor register it, run ingest_job; with
     `small`, also time one 1-tile job's checks beside it."""
     from dagster import DagsterInstance, build_sensor_context
 
-    from wessley_dagster.adapters.writer import bundle_files
+    from bench.runs import run_ingest
     from wessley_dagster.definitions import defs
+    from wessley_dagster.domain.bundle import partition_key
     from wessley_dagster.partitions import ingestion_partitions
     from wessley_dagster.sensors import upload_sensor
 
-    bundle = tiled(tiles)
+    size = staged(tiles, f"k{tiles}")
     resources = defs.resources
-    store = resources["uploads"].object_store()
-    for name, data, content_type in bundle_files(bundle):
-        store.put(f"{PROJECT}/{bundle.manifest.job_id}/{name}", data, content_type)
     instance = DagsterInstance.get()
     with build_sensor_context(instance=instance, resources={k: resources[k] for k in ("uploads", "metadata")}) as ctx:
         result = upload_sensor(ctx)
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys or []))
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    job = defs.resolve_job_def("ingest_job")
     start = time.perf_counter()
-    run = job.execute_in_process(partition_key=bundle.partition_key, instance=instance, run_config=quiet)
+    run = run_ingest(instance, partition_key(PROJECT, f"k{tiles}"))
     total = time.perf_counter() - start
     steps = step_seconds(instance, run)
     pid_file = home / "arcadedb" / "server.pid"
     figures = {
-        "tiles": tiles, "pages": bundle.manifest.page_count, "components": len(bundle.components),
-        "success": run.success, "seconds": round(total, 1), "steps": steps,
+        **size, "success": run.is_success, "seconds": round(total, 1), "steps": steps,
         "run_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "arcadedb_peak_rss_mb": round(vm_hwm(int(pid_file.read_text()))) if pid_file.exists() else None,
     }  # fmt: skip
     figures["checks_s"] = checks_seconds(steps)
     if small:  # then a 7-page job beside it: its checks must take as long as on an empty store
-        small_bundle = tiled(1)
-        small_bundle = small_bundle.model_copy(update={"manifest": small_bundle.manifest.model_copy(
-            update={"job_id": "small"})})  # fmt: skip
-        for name, data, content_type in bundle_files(small_bundle):
-            store.put(f"{PROJECT}/small/{name}", data, content_type)
-        instance.add_dynamic_partitions(ingestion_partitions.name, [small_bundle.partition_key])
-        beside = job.execute_in_process(partition_key=small_bundle.partition_key, instance=instance, run_config=quiet)
-        figures["small_job_checks_s"] = checks_seconds(step_seconds(instance, beside))
+        staged(1, "small")
+        key = partition_key(PROJECT, "small")
+        instance.add_dynamic_partitions(ingestion_partitions.name, [key])
+        figures["small_job_checks_s"] = checks_seconds(step_seconds(instance, run_ingest(instance, key)))
     return figures
 
 
