@@ -9,7 +9,7 @@ DEV_PORT ?= 3000
 LAUNCHER := tools/neo4j-launcher
 LAUNCHER_JAR := $(LAUNCHER)/target/neo4j-launcher-1.0.jar
 
-.PHONY: install demo test dev serve lint bench bench-graph bench-search bench-api bench-scale java s3proxy postgres chromium stop clean
+.PHONY: install demo test dev serve lint bench bench-graph bench-search bench-api bench-scale bench-overhead java s3proxy postgres redis chromium stop clean
 
 install: $(VENV)/.installed
 
@@ -47,12 +47,17 @@ postgres:
 	@test -x /usr/lib/postgresql/15/bin/initdb || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15)
 
+# Debian's redis-server: the Celery broker of the scale-out test (started by the test on a free port).
+redis:
+	@command -v redis-server > /dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+
 # Debian's Chromium for the UI test, driven by Playwright (no browser download).
 chromium:
 	@command -v chromium > /dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-test: install $(LAUNCHER_JAR) s3proxy postgres chromium
+test: install $(LAUNCHER_JAR) s3proxy postgres redis chromium
 	$(BIN)/pytest -q -rs -p no:cacheprovider
 
 lint: install
@@ -90,6 +95,10 @@ bench-api: install
 # One vehicle of 9 to 999 pages end to end (the repo's bundles tiled), per-step seconds and peak memory.
 bench-scale: install
 	$(BIN)/python -m bench.e2e_scale --embeddings wordllama
+
+# One sample bundle launched in process, from the UI and by the upload sensor: what each path adds.
+bench-overhead: install
+	$(BIN)/python -m bench.run_overhead --repeat 2
 
 stop: install
 	$(BIN)/wessley-dagster arcadedb stop

@@ -89,9 +89,9 @@ def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
     `small`, also time one 1-tile job's checks beside it."""
     from dagster import DagsterInstance, build_sensor_context
 
-    from bench.runs import run_ingest
     from wessley_dagster.definitions import defs
     from wessley_dagster.domain.bundle import partition_key
+    from wessley_dagster.execution import run_ingest
     from wessley_dagster.partitions import ingestion_partitions
     from wessley_dagster.sensors import upload_sensor
 

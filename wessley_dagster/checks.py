@@ -19,7 +19,7 @@ from dagster import (
 )
 
 from wessley_dagster.assets.chunks import embeddings
-from wessley_dagster.assets.common import EMBEDDED_VECTORS_POOL
+from wessley_dagster.assets.common import EMBEDDED_VECTORS
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
 from wessley_dagster.domain.bundle import (
     Component,
@@ -101,7 +101,7 @@ def no_orphan_pins(context: AssetCheckExecutionContext, graph: GraphResource) ->
     asset=vector_index,
     partitions_def=ingestion_partitions,
     additional_ins={"chunks": AssetIn("chunks")},
-    pool=EMBEDDED_VECTORS_POOL,
+    **EMBEDDED_VECTORS,
     blocking=True,
 )
 def vector_count_matches_chunks(
@@ -114,7 +114,7 @@ def vector_count_matches_chunks(
     )
 
 
-@asset_check(asset=vector_index, partitions_def=ingestion_partitions, pool=EMBEDDED_VECTORS_POOL, blocking=True)
+@asset_check(asset=vector_index, partitions_def=ingestion_partitions, **EMBEDDED_VECTORS, blocking=True)
 def vector_dimension_matches_collection(
     context: AssetCheckExecutionContext, vectors: VectorResource
 ) -> AssetCheckResult:

@@ -2,10 +2,11 @@
 
 from importlib.metadata import version
 
-from dagster import AssetSpec, Definitions, in_process_executor, load_assets_from_modules
+from dagster import AssetSpec, Definitions, load_assets_from_modules
 
 from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
 from wessley_dagster.checks import ALL_CHECKS
+from wessley_dagster.execution import build_executor
 from wessley_dagster.jobs import ingest_job, quota_reset_job
 from wessley_dagster.resources import asset_kinds, build_resources
 from wessley_dagster.schedules import monthly_quota_reset, nightly_reconcile
@@ -32,7 +33,5 @@ defs = Definitions(
     sensors=[upload_sensor, ingest_success_sensor, ingest_failure_sensor],
     schedules=[nightly_reconcile, monthly_quota_reset],
     resources=build_resources(),
-    # One process per run rather than per step: on a small machine starting a process per step
-    # cost more than the steps, and the embedded stores take one writer at a time anyway.
-    executor=in_process_executor,
+    executor=build_executor(),
 )

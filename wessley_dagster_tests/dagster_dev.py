@@ -29,13 +29,16 @@ RUNS = """query($tags: [ExecutionTag!]) { runsOrError(filter: {tags: $tags}) {
 
 
 class DagsterDev:
-    def __init__(self, env: dict[str, str], home: Path) -> None:
+    """`daemon=False` starts the webserver alone: runs launched from the UI, and no sensor ticks."""
+
+    def __init__(self, env: dict[str, str], home: Path, daemon: bool = True) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base_url}/graphql"
         log = open(home / "dagster-dev.log", "wb")  # noqa: SIM115 - handed to the child process
+        command = ["dagster", "dev"] if daemon else ["dagster-webserver"]
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(self.port),
+            [str(Path(sys.executable).parent / command[0]), *command[1:], "-h", "127.0.0.1", "-p", str(self.port),
              "-w", str(REPO / "workspace.yaml")],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip

@@ -236,3 +236,56 @@ class S3ProxyServer(ChildServer):
         conf.chmod(0o600)
         self._run(["java", "-jar", str(S3PROXY_JAR), "--properties", str(conf)], timeout=timeout)
         return self
+
+
+class RedisServer(ChildServer):
+    """Debian's redis-server on a free loopback port, nothing persisted: the Celery broker."""
+
+    name = "redis-server"
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root / "redis.log")
+        self.root, self.port = root, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 30.0) -> RedisServer:
+        if shutil.which("redis-server") is None:
+            raise RuntimeError("the Celery tests need redis-server (apt-get install redis-server)")
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", str(self.root)]  # fmt: skip
+        self._run(argv, timeout=timeout)
+        return self
+
+
+class CeleryWorker(ChildServer):
+    """`dagster-celery worker start` on the given queues with one task at a time, as a deployment
+    runs it; ready once it answers Celery's ping."""
+
+    name = "a Celery worker"
+
+    def __init__(self, env: dict[str, str], config: Path, name: str, queues: list[str], log: Path) -> None:
+        super().__init__(log)
+        self.env, self.config, self.worker_name, self.queues = env, config, name, queues
+
+    def ready(self) -> bool:
+        return f"{self.worker_name}@" in (log := self.log_path.read_text()) and " ready." in log
+
+    def start(self, timeout: float = 90.0) -> CeleryWorker:
+        import sys
+
+        queues = ["-q", ",".join(self.queues)]  # Celery keeps only the last of several -Q
+        bin_dir = Path(sys.executable).parent  # dagster-celery runs `celery` from PATH
+        # The solo pool runs tasks in the worker's own process: one at a time, its clients kept.
+        argv = [str(bin_dir / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
+                "-y", str(self.config), *queues, "-n", self.worker_name, "--", "--pool", "solo"]  # fmt: skip
+        path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+        self._run(argv, {**os.environ, **self.env, "PATH": path}, timeout)
+        return self

@@ -5,6 +5,7 @@ import warnings
 from dagster import AssetExecutionContext, BackfillPolicy, Backoff, BetaWarning, Jitter, RetryPolicy
 
 from wessley_dagster.domain.bundle import split_partition_key
+from wessley_dagster.execution import embedded_vectors_tags
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 
@@ -23,7 +24,9 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", categor
 BACKEND_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 ARTIFACTS_IO = "artifacts_io_manager"
-EMBEDDED_VECTORS_POOL = "embedded_vectors"  # Qdrant Edge: one writer process at a time
+# Qdrant Edge admits one process at a time: the steps that open the vector store share a pool
+# (one at a time across runs) and, under Celery, one worker's queue.
+EMBEDDED_VECTORS = {"pool": "embedded_vectors", "op_tags": embedded_vectors_tags()}
 
 
 def job_ids(context: AssetExecutionContext) -> tuple[str, str]:

@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, asset
 
 from wessley_dagster.assets.chunks import Embeddings
-from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, PER_JOB, job_ids, record_stage
+from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS, PER_JOB, job_ids, record_stage
 from wessley_dagster.domain.bundle import Component, Netlist, TextSpan, ValidatedUpload
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk
 from wessley_dagster.domain.graph_model import GraphPayload, bundle_to_graph
@@ -18,7 +18,7 @@ from wessley_dagster.stores.vectors import VectorPoint, point_id
     io_manager_key="vector_io_manager",
     group_name="index",
     retry_policy=BACKEND_RETRY,
-    pool=EMBEDDED_VECTORS_POOL,
+    **EMBEDDED_VECTORS,
 )
 def vector_index(
     context: AssetExecutionContext,

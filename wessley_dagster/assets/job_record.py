@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from wessley_dagster.assets.chunks import embeddings
-from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS_POOL, PER_JOB, job_ids
+from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS, PER_JOB, job_ids
 from wessley_dagster.assets.exports import exports
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
 from wessley_dagster.domain.bundle import ValidatedUpload
@@ -36,7 +36,7 @@ def _artifact_type(name: str) -> str:
     deps=[embeddings, vector_index, schematic_graph, exports],
     group_name="record",
     retry_policy=BACKEND_RETRY,
-    pool=EMBEDDED_VECTORS_POOL,
+    **EMBEDDED_VECTORS,
 )
 def job_record(
     context: AssetExecutionContext,

@@ -4,7 +4,7 @@ removed) and hands downstream steps a `GraphView` for queries instead of a copy 
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
+from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext, ResourceDependency
 
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.domain.graph_model import GraphPayload
@@ -56,3 +56,6 @@ class GraphIOManager(ConfigurableIOManager):
     def load_input(self, context: InputContext) -> GraphView:
         project_id, job_id = split_partition_key(context.asset_partition_key)
         return GraphView(self.graph.store, project_id, job_id)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        self.graph.teardown_after_execution(context)  # as the vector IO manager's copy: not torn down otherwise

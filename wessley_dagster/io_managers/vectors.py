@@ -4,7 +4,7 @@ job's points from older loads) and hands downstream steps a `VectorView`."""
 import uuid
 from dataclasses import dataclass
 
-from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
+from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext, ResourceDependency
 from pydantic import BaseModel
 
 from wessley_dagster.domain.bundle import split_partition_key
@@ -53,3 +53,8 @@ class VectorIOManager(ConfigurableIOManager):
     def load_input(self, context: InputContext) -> VectorView:
         project_id, job_id = split_partition_key(context.asset_partition_key)
         return VectorView(self.vectors.store, project_id, job_id)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        # Dagster tears down the resources a step was given, not the copy this IO manager holds:
+        # a long-lived process (a Celery worker) would otherwise keep Qdrant Edge's folder locked.
+        self.vectors.teardown_after_execution(context)

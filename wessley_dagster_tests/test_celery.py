@@ -1,0 +1,147 @@
+"""Scale-out on Dagster's Celery executor (`dagster-celery`): a Redis broker (Debian's
+redis-server), the Dagster instance on PostgreSQL (`deploy/dagster-postgres.yaml`) and two worker
+processes started from `deploy/celery.yaml`, as a deployment runs them. One worker also serves the
+queue of the steps that open Qdrant Edge, which admits one process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+from sqlalchemy import create_engine, text
+
+from wessley_dagster.domain.chunking import build_chunks
+from wessley_dagster.execution import EMBEDDED_QUEUE
+from wessley_dagster.resources import build_resources
+from wessley_dagster_tests.conftest import (
+    REPO,
+    SPEEDUINO,
+    SYNTHETIC,
+    add_partitions,
+    dagster_home,
+    stage_bundle,
+    unique,
+    uploads_dir,
+)
+from wessley_dagster_tests.servers import CeleryWorker, PostgresServer, RedisServer
+from wessley_dagster_tests.test_pipeline import load
+
+EMBEDDED_STEPS = {"vector_index", "vector_index_vector_count_matches_chunks",
+                  "vector_index_vector_dimension_matches_collection", "job_record"}  # fmt: skip
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def celery_env(env: dict[str, str], postgres: PostgresServer, redis: RedisServer, tmp_path: Path,
+               monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:  # fmt: skip
+    """The embedded defaults, the Dagster instance in a fresh PostgreSQL database, Celery on Redis."""
+    database = f"dagster_{uuid.uuid4().hex[:8]}"
+    with create_engine(postgres.url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'create database "{database}"'))
+    home = dagster_home(tmp_path, REPO / "deploy" / "dagster-postgres.yaml")
+    values = {**env, "DAGSTER_HOME": str(home), "DAGSTER_PG_USER": "postgres", "DAGSTER_PG_PASSWORD": "",
+              "DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_DB": database, "DAGSTER_PG_PORT": str(postgres.port),
+              "WESSLEY_EXECUTOR": "celery", "CELERY_BROKER_URL": redis.url,
+              "CELERY_RESULT_BACKEND": redis.url}  # fmt: skip
+    for name, value in values.items():  # this process reads the same instance
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def workers(celery_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, CeleryWorker]]:
+    tag = uuid.uuid4().hex[:6]
+    started = {}
+    try:
+        for name, queues in (("w1", ["dagster", EMBEDDED_QUEUE]), ("w2", ["dagster"])):
+            worker = CeleryWorker(celery_env, REPO / "deploy" / "celery.yaml", f"{name}-{tag}", queues,
+                                  tmp_path / f"{name}.log")  # fmt: skip
+            started[name] = worker.start()
+        yield started
+    finally:
+        for worker in started.values():
+            worker.stop()
+
+
+def launch(env: dict[str, str], key: str) -> subprocess.Popen[bytes]:
+    """`dagster job execute` of one partition: the run's orchestration in that process, every step
+    a Celery task."""
+    dagster = str(Path(sys.executable).parent / "dagster")
+    command = [dagster, "job", "execute", "-m", "wessley_dagster.definitions", "-j", "ingest_job",
+               "--tags", json.dumps({"dagster/partition": key})]  # fmt: skip
+    return subprocess.Popen(command, env={**os.environ, **env}, cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)  # fmt: skip
+
+
+def finished(instance: DagsterInstance, key: str, process: subprocess.Popen[bytes]) -> str:
+    output = process.communicate(timeout=600)[0].decode()
+    (run,) = [r for r in instance.get_runs() if r.tags.get("dagster/partition") == key]
+    assert run.status == DagsterRunStatus.SUCCESS, output[-3000:]
+    return run.run_id
+
+
+def step_workers(instance: DagsterInstance, run_id: str) -> dict[str, set[str]]:
+    """Each step of a run and the Celery workers that executed it, from the run's engine events."""
+    where: dict[str, set[str]] = defaultdict(set)
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+        event = record.dagster_event
+        worker = event.engine_event_data.metadata.get("Celery worker") if event else None
+        if worker is not None and record.step_key:
+            where[record.step_key].add(worker.value.split("@", 1)[0])
+    return where
+
+
+def assert_landed(instance: DagsterInstance, run_id: str, project: str, job: str, source: Path,
+                  env: dict[str, str]) -> None:  # fmt: skip
+    """The run retried nothing, its checks passed, and every store holds the whole partition."""
+    for kind in (DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_UP_FOR_RETRY):
+        assert not instance.all_logs(run_id, of_type=kind), f"{job}: {kind}"
+    evaluations = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    assert len(evaluations) == 5 and all(e.dagster_event.event_specific_data.passed for e in evaluations)
+    resources = build_resources(env)
+    bundle = load(source)
+    assert resources["vectors"].store.count(project, job) == len(build_chunks(bundle))
+    assert resources["graph"].store.counts(project, job)["Component"] == len(bundle.components)
+    resources["vectors"].store.close()
+    row = resources["metadata"].store.job(project, job)
+    assert (row["status"], row["stage"]) == ("succeeded", "done")
+
+
+def test_partitions_run_on_two_celery_workers(celery_env, workers):
+    instance = DagsterInstance.get()
+    project = unique("celery")
+    uploads = uploads_dir(celery_env)
+    solo = stage_bundle(SYNTHETIC, uploads, project, "solo")
+    pair = {stage_bundle(SPEEDUINO, uploads, project, "speeduino"): SPEEDUINO,
+            stage_bundle(SYNTHETIC, uploads, project, "roadster"): SYNTHETIC}  # fmt: skip
+    add_partitions(instance, solo, *pair)
+    names = {w.worker_name for w in workers.values()}
+    w1 = workers["w1"].worker_name
+
+    # One partition: its steps spread over both workers; the Edge steps on the one serving their queue.
+    run_id = finished(instance, solo, launch(celery_env, solo))
+    where = step_workers(instance, run_id)
+    assert set().union(*where.values()) == names
+    assert {step for step in where if step in EMBEDDED_STEPS} == EMBEDDED_STEPS
+    assert all(where[step] == {w1} for step in EMBEDDED_STEPS)
+    assert_landed(instance, run_id, project, "solo", SYNTHETIC, celery_env)
+
+    # Two partitions at once on the two workers: both land whole, no lock error, no lost point.
+    processes = {key: launch(celery_env, key) for key in pair}
+    for key, process in processes.items():
+        run_id = finished(instance, key, process)
+        assert_landed(instance, run_id, project, key.split("__")[1], pair[key], celery_env)
