@@ -1,11 +1,12 @@
 """What a launch path adds to a run: one sample bundle ingested in process (as `make demo` does),
-from the UI (the webserver's `launchRun`: the default run launcher starts a run worker process,
-whose in-process executor runs every step) and by the upload sensor (`dagster dev`: the bundle lands,
+from the UI (`launchRun`: the run worker is a new process, whose in-process executor runs every
+step) and by the upload sensor (`dagster dev`: the bundle lands,
 the daemon's tick requests the run). Each path runs in a fresh home of its own (its own ArcadeDB,
 Qdrant Edge and embeddings cache), so each pays the same cold start. Timed from the launch (the
 call, the mutation, or the run's creation by the tick) to the run's end, beside the seconds its steps
 computed. The peer is the in-process run: each path's ratio to it is printed.
-Run: `.venv/bin/python -m bench.run_overhead [--repeat 2]`
+Runs from `dagster dev` go through its queued run coordinator (the daemon starts them) and the
+default run launcher. Run: `.venv/bin/python -m bench.run_overhead [--repeat 2]`
 """
 
 from __future__ import annotations
@@ -56,19 +57,24 @@ def in_process() -> dict[str, Any]:
     run = run_ingest(instance, f"{PROJECT}__{JOB}")
     end = time.time()
     stats = instance.get_run_step_stats(run.run_id)
-    return {"success": run.is_success, "seconds": end - start, "steps_s": sum(s.end_time - s.start_time for s in stats)}
+    steps = sum(s.end_time - s.start_time for s in stats)
+    return {"success": run.is_success, "seconds": end - start, "steps_s": steps,
+            "to_start_s": min(s.start_time for s in stats) - start}  # fmt: skip
 
 
 def from_server(env: dict[str, str], work: Path, path: str) -> dict[str, Any]:
-    """The UI (webserver alone, so no sensor runs it too) or the sensor (`dagster dev`)."""
+    """`dagster dev`, as `make dev` starts it: launched from the UI (the upload sensor turned off
+    first, so that it does not run the bundle too), or by the sensor."""
     from dagster import DagsterInstance
 
     from wessley_dagster_tests.conftest import add_partitions
     from wessley_dagster_tests.dagster_dev import DagsterDev, eventually
 
-    server = DagsterDev(env, work, daemon=path == "sensor")
+    server = DagsterDev(env, work)
     try:
         key = f"{PROJECT}__{JOB}"
+        if path == "ui":
+            server.stop_sensor("upload_sensor")
         stage(env)
         if path == "ui":  # the partition is there, as the sensor (without a run) or a user adds it
             with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
@@ -82,7 +88,12 @@ def from_server(env: dict[str, str], work: Path, path: str) -> dict[str, Any]:
         times = server.query(RUN_TIMES, id=run_id)["runOrError"]
         start = launched or times["creationTime"]
         steps = sum(s["endTime"] - s["startTime"] for s in times["stepStats"] if s["endTime"])
-        return {"success": times["status"] == "SUCCESS", "seconds": times["endTime"] - start, "steps_s": steps}
+        return {
+            "success": times["status"] == "SUCCESS",
+            "seconds": times["endTime"] - start,
+            "steps_s": steps,
+            "to_start_s": times["startTime"] - start,
+        }  # queued, dequeued, run worker process up
     finally:
         server.stop()
 
@@ -123,8 +134,9 @@ def main() -> None:
         for path in paths:
             figures = one(path)
             runs[path].append(figures)
-            print(f"{path:<11} {figures['seconds']:6.1f} s launch to end, steps {figures['steps_s']:5.1f} s, "
-                  f"success {figures['success']}", flush=True)  # fmt: skip
+            seconds, to_start, steps = (round(figures[k], 1) for k in ("seconds", "to_start_s", "steps_s"))
+            print(f"{path:<11} {seconds:>5} s launch to end, {to_start:>4} s of it to the run's start, "
+                  f"steps {steps:>5} s, success {figures['success']}", flush=True)  # fmt: skip
     median = {p: round(statistics.median(r["seconds"] for r in runs[p]), 1) for p in paths}
     ratios = {p: round(median[p] / median["in_process"], 2) for p in paths}
     print("median seconds: " + ", ".join(f"{p} {median[p]} ({ratios[p]}x in process)" for p in paths))

@@ -24,21 +24,21 @@ LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
 BACKFILL = """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
   __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
 RUN_STATUS = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
+SENSOR = """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor { sensorState { id } } } }"""
+STOP_SENSOR = """mutation($id: String!) { stopSensor(id: $id) {
+  ... on StopSensorMutationResult { instigationState { status } } ... on PythonError { message } } }"""
 RUNS = """query($tags: [ExecutionTag!]) { runsOrError(filter: {tags: $tags}) {
   ... on Runs { results { runId status } } } }"""
 
 
 class DagsterDev:
-    """`daemon=False` starts the webserver alone: runs launched from the UI, and no sensor ticks."""
-
-    def __init__(self, env: dict[str, str], home: Path, daemon: bool = True) -> None:
+    def __init__(self, env: dict[str, str], home: Path) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base_url}/graphql"
         log = open(home / "dagster-dev.log", "wb")  # noqa: SIM115 - handed to the child process
-        command = ["dagster", "dev"] if daemon else ["dagster-webserver"]
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / command[0]), *command[1:], "-h", "127.0.0.1", "-p", str(self.port),
+            [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(self.port),
              "-w", str(REPO / "workspace.yaml")],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
@@ -83,6 +83,13 @@ class DagsterDev:
                 return status
             time.sleep(1)
         raise TimeoutError(f"run {run_id} did not finish")
+
+    def stop_sensor(self, name: str) -> None:
+        """Turn a sensor off, as its toggle in the UI does."""
+        selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": name}
+        sensor = self.query(SENSOR, s=selector)["sensorOrError"]
+        stopped = self.query(STOP_SENSOR, id=sensor["sensorState"]["id"])["stopSensor"]
+        assert stopped["instigationState"]["status"] == "STOPPED", stopped
 
     def runs(self, **tags: str) -> list[dict[str, str]]:
         found = self.query(RUNS, tags=[{"key": k, "value": v} for k, v in tags.items()])

@@ -5,10 +5,7 @@ joins the chain. With nothing configured the local folder is the only backend.""
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
 from dagster import Config, ConfigurableResource
-from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from wessley_dagster.domain.bundle import BundleLimits
@@ -28,6 +25,10 @@ class S3Location(Config):
     max_attempts: int = 5  # botocore retries with exponential backoff before a step fails
 
     def object_store(self, name: str) -> S3Store:
+        # Imported here: dagster-aws and boto3 take half a second to import, which every run
+        # worker, Celery task and sensor tick would pay without S3 configured.
+        from dagster_aws.s3 import S3Resource
+
         client = S3Resource(
             endpoint_url=self.endpoint_url,
             region_name=self.region_name,
@@ -40,6 +41,9 @@ class S3Location(Config):
     def _presigner(self) -> Any:
         """S3Resource's client presigns with Signature V2 at a custom endpoint; AWS's newer regions,
         Supabase Storage and S3Proxy accept only V4."""
+        import boto3
+        from botocore.config import Config as BotoConfig
+
         return boto3.client(
             "s3", endpoint_url=self.endpoint_url, region_name=self.region_name,
             aws_access_key_id=self.aws_access_key_id, aws_secret_access_key=self.aws_secret_access_key,
