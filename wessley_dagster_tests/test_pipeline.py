@@ -96,8 +96,8 @@ def test_two_partitions_end_to_end_and_idempotent(graph_env, instance, monkeypat
         assert graph_counts["ON_NET"] == payload_counts["ON_NET"]
         assert s["points"] == len(build_chunks(expected))
         names = {k.split("/", 2)[2] for k, _ in s["artifacts"]}
-        assert {"bundle.json", "chunks.json", "embeddings.json", "exports/graph.graphml",
-                "exports/text_spans.ndjson", "exports/chunks.ndjson", "exports/bundle.json"} <= names  # fmt: skip
+        assert names == {"bundle.json", "text_spans.ndjson", "components.ndjson", "netlist.json", "chunks.ndjson",
+                         "embeddings.json", "exports/graph.graphml"}  # fmt: skip
         assert sorted(s["artifact_rows"]) == sorted((k.split("/", 2)[2], size) for k, size in s["artifacts"])
         assert s["job"] == {"status": "succeeded", "stage": "done", "progress": 100}
         first[key] = s
@@ -196,14 +196,14 @@ def test_downstream_assets_query_the_stores_through_the_io_managers(graph_env, i
     assert components["dagster/row_count"].value == 10
     assert [c.name for c in components["dagster/column_schema"].value.columns][:4] == ["id", "type", "value", "page"]
     assert components["preview"].value.splitlines()[0].startswith("| id ") and "K3" in components["preview"].value
-    assert components["components.json bytes"].value > 0 and components["components.json"].value.endswith(".json")
+    assert components["components.ndjson bytes"].value > 0
+    assert components["components.ndjson"].value.endswith("/components.ndjson")
     record = instance.get_latest_materialization_event(AssetKey("job_record")).asset_materialization.metadata
     stored = resources["storage"].object_store().list(key.replace("__", "/") + "/")
     assert record["storage"].value["job"] == {"local": {"objects": len(stored), "bytes": sum(o.size for o in stored)}}
     assert result.output_for_node("artifact_report") == {
         "manifest": "roadster", "spans": 31, "components": 10, "nets": 10, "chunks": 24, "vectors": True,
-        "exports": {"bundle.json": "application/json", "chunks.ndjson": "application/x-ndjson",
-                    "graph.graphml": "application/graphml+xml", "text_spans.ndjson": "application/x-ndjson"},
+        "exports": {"graph.graphml": "application/graphml+xml"},
         "graphml": 86,
     }  # fmt: skip
     assert result.output_for_node("connectivity_report") == {
@@ -295,7 +295,7 @@ def test_artifacts_go_to_s3_when_a_bucket_is_configured(env, s3_env, instance, m
     client = boto3.client("s3", endpoint_url=s3_env["S3_ENDPOINT_URL"], region_name="us-east-1")
     listed = client.list_objects_v2(Bucket=s3_env["S3_BUCKET"], Prefix=f"artifacts/{project}/s3/")["Contents"]
     keys = {o["Key"].split("/", 3)[3] for o in listed}
-    assert {"bundle.json", "chunks.json", "exports/graph.graphml", "exports/chunks.ndjson"} <= keys
+    assert {"bundle.json", "chunks.ndjson", "text_spans.ndjson", "exports/graph.graphml"} <= keys
     rows = resources["metadata"].store.artifacts(project, "s3")
     assert {r["name"] for r in rows} == keys
     assert {r["backend"] for r in rows} == {"s3"}

@@ -1,10 +1,10 @@
-"""Export artifacts: JSON, NDJSON and GraphML under `<project>/<job>/exports/`."""
+"""Export artifacts under `<project>/<job>/exports/`: the GraphML graph and the debug overlay.
+The JSON and NDJSON exports are the parts as their own assets stored them: nothing is copied."""
 
 from dagster import AssetExecutionContext, asset
 
 from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids, record_stage
 from wessley_dagster.domain.bundle import DEBUG_OVERLAY, Component, Netlist, TextSpan, ValidatedUpload
-from wessley_dagster.domain.chunking import Chunk
 from wessley_dagster.domain.exports import ExportFile, build_exports
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
@@ -22,13 +22,12 @@ def exports(
     text_spans: list[TextSpan],
     components: list[Component],
     netlist: Netlist,
-    chunks: list[Chunk],
     uploads: UploadsResource,
     metadata: MetadataResource,
 ) -> list[ExportFile]:
-    """bundle.json, text_spans.ndjson, chunks.ndjson, graph.graphml and the debug overlay if uploaded."""
+    """graph.graphml (written as it is generated) and the debug overlay if one was uploaded."""
     project_id, job_id = job_ids(context)
     overlay = uploads.object_store().get(f"{project_id}/{job_id}/{DEBUG_OVERLAY}") if bundle.has_debug_overlay else None
-    files = build_exports(bundle.assemble(text_spans, components, netlist), chunks, overlay)
+    files = build_exports(bundle.assemble(text_spans, components, netlist), overlay)
     record_stage(context, metadata, "exports", 90)
     return files

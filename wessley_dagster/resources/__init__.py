@@ -154,6 +154,7 @@ def build_resources(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         api_url=env.get("WESSLEY_API_URL", "http://127.0.0.1:8000"),
         signing_key=_secret(env, "WESSLEY_SIGNING_KEY"),
         signing_key_file=f"{home}/signing.key",
+        spool_dir=f"{home}/tmp",
     )
 
     uploads = uploads_resource(env.get("WESSLEY_UPLOADS", f"{home}/uploads"), env)

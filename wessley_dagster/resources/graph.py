@@ -11,6 +11,10 @@ from pydantic import PrivateAttr
 from wessley_dagster.stores.arcadedb import DATABASE, USER, ArcadeDBServer
 from wessley_dagster.stores.graph import GraphStore
 
+# Servers (and databases) whose schema this process has ensured: the DDL is idempotent but costs
+# a round trip per label, once per process rather than once per step (a Celery worker runs many).
+_SCHEMA_READY: set[tuple[str, str | None]] = set()
+
 
 class GraphResource(ConfigurableResource):
     """`uri` empty means: start (or reuse) the embedded ArcadeDB server under `embedded_dir`."""
@@ -48,7 +52,9 @@ class GraphResource(ConfigurableResource):
         try:
             driver.verify_connectivity()  # a configured-but-down server fails here, loudly
             store = GraphStore(driver, database)
-            store.ensure_schema()
+            if (uri, database) not in _SCHEMA_READY:
+                store.ensure_schema()
+                _SCHEMA_READY.add((uri, database))
         except Exception:
             driver.close()
             raise
@@ -57,12 +63,16 @@ class GraphResource(ConfigurableResource):
     def reset(self) -> None:
         """Drop the connection after a transient failure: the next use opens a new driver and, for
         the embedded server, starts it again if it is down."""
+        self._close()
+        _SCHEMA_READY.clear()  # a server that went away may come back without it (a new folder)
+
+    def _close(self) -> None:
         if self._store is not None:
             self._store.driver.close()
             self._store = None
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
-        self.reset()
+        self._close()
 
     @property
     def store(self) -> GraphStore:

@@ -11,6 +11,9 @@ from sqlalchemy.engine import make_url
 from wessley_dagster.stores.metadata import FREE_PLAN, MetadataStore, Plan
 from wessley_dagster.stores.metadata.sql import SqlMetadataStore
 
+# Databases this process has migrated: checking again on every step of a Celery worker is waste.
+_MIGRATED: set[str] = set()
+
 
 def _usable(url: str) -> str:
     """The URL SQLAlchemy takes, or an error that says what is wrong without showing the URL (it
@@ -65,7 +68,9 @@ class MetadataResource(ConfigurableResource):
             path.parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{path}"
         store = SqlMetadataStore(_usable(url), self.default_plan)
-        store.migrate()
+        if url not in _MIGRATED:
+            store.migrate()
+            _MIGRATED.add(url)
         return store
 
     @property

@@ -61,6 +61,7 @@ class StorageResource(ConfigurableResource):
     api_url: str = Field(default="http://127.0.0.1:8000", description="the read API that serves local signed URLs")
     signing_key: str | None = Field(default=None, description="secret for local signed URLs (WESSLEY_SIGNING_KEY)")
     signing_key_file: str = Field(default=".wessley/signing.key", description="generated once when no key is given")
+    spool_dir: str = Field(default=".wessley/tmp", description="where streamed writes spool beyond 8 MB")
 
     def signer(self) -> UrlSigner:
         secret = self.signing_key.encode() if self.signing_key else home_secret(Path(self.signing_key_file))
@@ -78,7 +79,7 @@ class StorageResource(ConfigurableResource):
         local = self.local_store()
         if local is not None:
             backends.append(local)
-        return FallbackStore(backends)
+        return FallbackStore(backends, Path(self.spool_dir))
 
 
 class UploadsResource(ConfigurableResource):

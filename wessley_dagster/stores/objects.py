@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from wessley_dagster.stores.signing import UrlSigner
 
@@ -62,6 +64,10 @@ class ObjectStore(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str) -> StoredObject: ...
 
+    def put_file(self, key: str, file: IO[bytes], content_type: str) -> StoredObject:
+        """The object read from `file` (from its current position) in bounded memory."""
+        ...
+
     def get(self, key: str) -> bytes | None: ...
 
     def delete(self, key: str) -> None: ...
@@ -88,17 +94,25 @@ class LocalFolderStore:
         return path
 
     def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        return self._write(key, lambda out: out.write(data))
+
+    def put_file(self, key: str, file: IO[bytes], content_type: str) -> StoredObject:
+        return self._write(key, lambda out: shutil.copyfileobj(file, out))
+
+    def _write(self, key: str, write: Callable[[IO[bytes]], object]) -> StoredObject:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         try:
-            tmp.write_bytes(data)
+            with tmp.open("wb") as out:
+                write(out)
+                size = out.tell()
             tmp.replace(path)  # atomic: a reader never sees half a file
         except OSError:
             if tmp.exists():  # a full or failing disk leaves no partial object behind
                 tmp.unlink()
             raise
-        return StoredObject(key, path.as_uri(), self.name, len(data))
+        return StoredObject(key, path.as_uri(), self.name, size)
 
     def get(self, key: str) -> bytes | None:
         path = self._path(key)
@@ -138,6 +152,19 @@ class LocalFolderStore:
         return self.signer.url(key, expires_in)
 
 
+class _KeepOpen:
+    """A file whose `close` leaves it open: its owner closes it."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+    def close(self) -> None:
+        return None
+
+
 class S3Store:
     """`presigner` makes the client that signs GET URLs, when the first is asked for (most stores
     never sign one); by default the client itself signs."""
@@ -158,6 +185,14 @@ class S3Store:
     def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
         return StoredObject(key, f"s3://{self.bucket}/{self._key(key)}", self.name, len(data))
+
+    def put_file(self, key: str, file: IO[bytes], content_type: str) -> StoredObject:
+        start = file.tell()
+        # boto3's managed transfer: parts of 8 MB (a multipart upload beyond one), never the whole
+        # file in memory. It closes the file it is given, even on failure: a fallback reads it again.
+        kept = _KeepOpen(file)
+        self.client.upload_fileobj(kept, self.bucket, self._key(key), ExtraArgs={"ContentType": content_type})
+        return StoredObject(key, f"s3://{self.bucket}/{self._key(key)}", self.name, file.seek(0, 2) - start)
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -196,19 +231,41 @@ class S3Store:
 
 
 class FallbackStore:
-    """Writes go to the first backend that accepts them; reads look in each, in order."""
+    """Writes go to the first backend that accepts them; reads look in each, in order. A streamed
+    write is spooled to a temporary file under `spool_dir` (in memory up to `SPOOL_MEMORY`), so
+    that a fallback backend can read it again from the start."""
 
-    def __init__(self, backends: Sequence[ObjectStore]) -> None:
+    SPOOL_MEMORY = 8 * 2**20
+
+    def __init__(self, backends: Sequence[ObjectStore], spool_dir: Path | None = None) -> None:
         if not backends:
             raise ValueError("at least one storage backend is needed")
         self.backends = list(backends)
         self.name = "+".join(b.name for b in backends)
+        self.spool_dir = spool_dir
 
     def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        return self._put(key, lambda backend: backend.put(key, data, content_type))
+
+    def put_stream(self, key: str, chunks: Iterable[bytes], content_type: str) -> StoredObject:
+        """The object made of `chunks`, written as they come: never the whole object in memory."""
+        if self.spool_dir is not None:
+            self.spool_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.SpooledTemporaryFile(self.SPOOL_MEMORY, dir=self.spool_dir) as spool:
+            for chunk in chunks:
+                spool.write(chunk)
+
+            def put(backend: ObjectStore) -> StoredObject:
+                spool.seek(0)
+                return backend.put_file(key, spool, content_type)  # type: ignore[arg-type]
+
+            return self._put(key, put)
+
+    def _put(self, key: str, put: Callable[[ObjectStore], StoredObject]) -> StoredObject:
         errors, last = [], None
         for backend in self.backends:
             try:
-                return backend.put(key, data, content_type)
+                return put(backend)
             except Exception as exc:  # the next backend is the fallback; all failing raises below
                 log.warning("storage backend %s refused %s: %s", backend.name, key, exc)
                 errors.append(f"{backend.name}: {exc}")

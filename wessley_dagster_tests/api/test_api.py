@@ -105,7 +105,7 @@ def test_job_status_carries_signed_artifact_urls_that_expire(api, home):
     assert (job["project_id"], job["status"], job["stage"], job["progress"]) == ("pa", "succeeded", "done", 100)
     assert job["metrics"]["components"] == 10 and job["error"] is None and job["finished_at"]
     artifacts = {a["name"]: a for a in job["artifacts"]}
-    assert {"bundle.json", "chunks.json", "exports/graph.graphml"} <= set(artifacts)
+    assert {"bundle.json", "chunks.ndjson", "exports/graph.graphml"} <= set(artifacts)
     graphml = artifacts["exports/graph.graphml"]
     url = graphml["url"]
     if "S3_BUCKET" in home:  # presigned by S3 itself, checked by the S3 server

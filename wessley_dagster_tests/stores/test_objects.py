@@ -1,3 +1,4 @@
+import os
 import time
 from pathlib import Path
 
@@ -33,6 +34,35 @@ def test_put_get_list_delete(kind, tmp_path: Path, request):
     assert [o.key for o in store.list("p/", limit=1)] == ["p/j/a.json"]
     store.delete("p/j/a.json")
     assert [o.key for o in store.list("p/")] == ["p/j/exports/b.ndjson"]
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_a_streamed_write_spools_past_memory_and_lands_whole(kind, tmp_path: Path, request, monkeypatch):
+    backend = LocalFolderStore(tmp_path / "objects") if kind == "local" else request.getfixturevalue("s3")
+    store = FallbackStore([backend], spool_dir=tmp_path / "spool")
+    monkeypatch.setattr(FallbackStore, "SPOOL_MEMORY", 1024)  # spools to a file after 1 kB
+    chunks = [bytes([i]) * 3_000_000 for i in range(4)]  # 12 MB: a multipart upload on S3 (8 MB parts)
+    spooled = []
+    real_write = backend.put_file
+
+    def put_file(key, file, content_type):
+        spooled.append(Path(os.readlink(f"/proc/self/fd/{file.fileno()}")).parent)  # a file, not memory
+        return real_write(key, file, content_type)
+
+    monkeypatch.setattr(backend, "put_file", put_file)
+    stored = store.put_stream("p/j/big.ndjson", iter(chunks), "application/x-ndjson")
+    assert stored.size == 12_000_000 and store.get("p/j/big.ndjson") == b"".join(chunks)
+    assert spooled == [tmp_path / "spool"] and list((tmp_path / "spool").iterdir()) == []  # under the home, gone
+
+
+def test_a_streamed_write_falls_back_from_the_start(tmp_path: Path):
+    dead = boto3.client(
+        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="x",
+        aws_secret_access_key="x", config=boto3.session.Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )  # fmt: skip
+    store = FallbackStore([S3Store(dead, "bucket"), LocalFolderStore(tmp_path)], spool_dir=tmp_path / "spool")
+    stored = store.put_stream("p/j/a.ndjson", (f"{i}\n".encode() for i in range(1000)), "application/x-ndjson")
+    assert stored.backend == "local" and store.get("p/j/a.ndjson") == "".join(f"{i}\n" for i in range(1000)).encode()
 
 
 def test_local_keys_cannot_escape_the_root(tmp_path: Path):
