@@ -5,21 +5,18 @@ failure sensor marks the job `failed` with the check's name, and a job is never 
 a graph or index that does not hold its bundle."""
 
 import warnings
-from typing import Any
 
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetIn,
-    AssetKey,
-    AssetRecordsFilter,
     PreviewWarning,
     asset_check,
 )
 
 from wessley_dagster.assets.chunks import embeddings
-from wessley_dagster.assets.common import EMBEDDED_VECTORS
+from wessley_dagster.assets.common import EMBEDDED_VECTORS, recorded_metadata
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
 from wessley_dagster.domain.bundle import (
     Component,
@@ -28,6 +25,7 @@ from wessley_dagster.domain.bundle import (
     split_partition_key,
 )
 from wessley_dagster.domain.chunking import Chunk
+from wessley_dagster.io_managers.graph import loaded_graph_counts
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.graph import GraphResource
 from wessley_dagster.resources.vectors import VectorResource
@@ -38,24 +36,12 @@ warnings.filterwarnings("ignore", message="Specifying a partitions_def on an Ass
 ERROR = AssetCheckSeverity.ERROR  # a failure blocks job_record
 
 
-def _materialized(context: AssetCheckExecutionContext, key: AssetKey) -> dict[str, Any]:
-    """The metadata of this partition's latest materialization of `key` (empty if it has none):
-    what a step recorded of its output, without loading the output itself."""
-    records = context.instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=key, asset_partitions=[context.partition_key]), limit=1
-    ).records
-    made = records[0].asset_materialization if records else None
-    return {k: v.value for k, v in made.metadata.items()} if made else {}
-
-
 @asset_check(asset=schematic_graph, partitions_def=ingestion_partitions, blocking=True)
 def graph_counts_match_bundle(context: AssetCheckExecutionContext, graph: GraphResource) -> AssetCheckResult:
     """Every node label and relationship type in the graph has exactly the count of the graph
     built from the bundle, as the graph IO manager recorded it when it loaded that graph."""
     project_id, job_id = split_partition_key(context.partition_key)
-    loaded = _materialized(context, schematic_graph.key)
-    expected = {k.removeprefix("graph/"): int(v) for k, v in loaded.items() if k.startswith("graph/")}
-    expected.pop("Vehicle", None)  # shared by every job of the project, not a per-job count
+    expected = loaded_graph_counts(recorded_metadata(context, schematic_graph.key))
     actual = graph.store.counts(project_id, job_id)
     diff = {k: {"bundle": v, "graph": actual.get(k, 0)} for k, v in expected.items() if actual.get(k, 0) != v}
     return AssetCheckResult(
@@ -121,7 +107,7 @@ def vector_dimension_matches_collection(
     """The dimension this partition's embeddings were made with is the collection's. It is read
     from their materialization's metadata: loading the vectors to learn one number cost more than
     every other check together at 1,000 pages."""
-    embedded = int(_materialized(context, embeddings.key).get("dimension", 0))
+    embedded = int(recorded_metadata(context, embeddings.key).get("dimension", 0))
     collection = vectors.store.dimension()
     return AssetCheckResult(
         passed=bool(embedded) and collection == embedded,

@@ -35,7 +35,7 @@ from wessley_dagster_tests.servers import CeleryWorker, PostgresServer, RedisSer
 from wessley_dagster_tests.test_pipeline import load
 
 EMBEDDED_STEPS = {"vector_index", "vector_index_vector_count_matches_chunks",
-                  "vector_index_vector_dimension_matches_collection", "job_record"}  # fmt: skip
+                  "vector_index_vector_dimension_matches_collection"}  # fmt: skip
 
 
 @pytest.fixture

@@ -94,6 +94,9 @@ def test_two_partitions_end_to_end_and_idempotent(graph_env, instance, monkeypat
         assert graph_counts["Component"] == len(expected.components) == payload_counts["Component"]
         assert graph_counts["Net"] == len(expected.netlist.nets)
         assert graph_counts["ON_NET"] == payload_counts["ON_NET"]
+        metrics = json.loads(resources["metadata"].store.job(project, job)["metrics"])  # what the loads recorded
+        nonzero = {k: v for k, v in graph_counts.items() if v}
+        assert ({k: v for k, v in metrics["graph"].items() if v}, metrics["vector_points"]) == (nonzero, s["points"])
         assert s["points"] == len(build_chunks(expected))
         names = {k.split("/", 2)[2] for k, _ in s["artifacts"]}
         assert names == {"bundle.json", "text_spans.ndjson", "components.ndjson", "netlist.json", "chunks.ndjson",

@@ -1,8 +1,19 @@
 """What every per-job asset shares: its partition, its retry policy, its project/job ids."""
 
 import warnings
+from typing import Any
 
-from dagster import AssetExecutionContext, BackfillPolicy, Backoff, BetaWarning, Jitter, RetryPolicy
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetExecutionContext,
+    AssetKey,
+    AssetRecordsFilter,
+    BackfillPolicy,
+    Backoff,
+    BetaWarning,
+    Jitter,
+    RetryPolicy,
+)
 
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.execution import embedded_vectors_tags
@@ -36,3 +47,13 @@ def job_ids(context: AssetExecutionContext) -> tuple[str, str]:
 def record_stage(context: AssetExecutionContext, metadata: MetadataResource, stage: str, progress: int) -> None:
     """The job row follows the run, whichever way it was launched: this asset's stage is done."""
     metadata.store.set_stage(*job_ids(context), stage, progress, run_id=context.run_id)
+
+
+def recorded_metadata(context: AssetExecutionContext | AssetCheckExecutionContext, key: AssetKey) -> dict[str, Any]:
+    """The metadata of this partition's latest materialization of `key` (empty if it has none):
+    what a step recorded of its output (counts, a dimension), without loading the output."""
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=key, asset_partitions=[context.partition_key]), limit=1
+    ).records
+    made = records[0].asset_materialization if records else None
+    return {k: v.value for k, v in made.metadata.items()} if made else {}

@@ -32,9 +32,14 @@ def identifier_words(text: str) -> tuple[str, ...]:
     """The lower-case words of a text, identifiers split at separators, case changes and digits."""
     words: list[str] = []
     for part in _PARTS.findall(text):
-        word = part.lower()
-        words.extend(_split_known_prefix(word))
+        words.extend(_words_of_part(part))
     return tuple(words)
+
+
+@lru_cache(maxsize=65536)
+def _words_of_part(part: str) -> tuple[str, ...] | list[str]:
+    """One part's words: chunk texts are mostly unique, their parts repeat (R12, GND, pin)."""
+    return _split_known_prefix(part.lower())
 
 
 def _split_known_prefix(word: str) -> list[str]:

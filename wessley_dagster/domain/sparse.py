@@ -43,17 +43,27 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word) if word.isalpha() and len(word) > 3 else word
 
 
+@lru_cache(maxsize=65536)
+def _token(word: str) -> str | None:
+    """A word's stemmed token, None for a stop word (cached: a vehicle's words repeat)."""
+    return None if word in STOP_WORDS else _stem(word)
+
+
 def tokens(text: str) -> list[str]:
     """The stemmed tokens BM25 counts. Upper-case ON, IN, OR are identifiers, not stop words."""
     upper = {w.lower() for w in text.split() if w.isupper()} & _KEEP_UPPER
     out = []
     for word in identifier_words(text):
-        if word in STOP_WORDS and word not in upper:
-            continue
-        out.append(_stem(word))
+        token = _token(word)
+        if token is None:
+            if word not in upper:
+                continue
+            token = _stem(word)
+        out.append(token)
     return out
 
 
+@lru_cache(maxsize=65536)
 def token_index(token: str) -> int:
     """A stable 32-bit index for a token (Qdrant's sparse indices are u32)."""
     return zlib.crc32(token.encode("utf-8"))

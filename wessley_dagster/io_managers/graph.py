@@ -12,6 +12,16 @@ from wessley_dagster.resources.graph import GraphResource
 from wessley_dagster.retries import is_transient, retry_only_transient
 from wessley_dagster.stores.graph import GraphStore
 
+COUNT_PREFIX = "graph/"
+
+
+def loaded_graph_counts(metadata: dict[str, Any]) -> dict[str, int]:
+    """A job's own node and relationship counts as this IO manager recorded them when it loaded
+    the graph (the project's shared Vehicle left out)."""
+    counts = {k.removeprefix(COUNT_PREFIX): int(v) for k, v in metadata.items() if k.startswith(COUNT_PREFIX)}
+    counts.pop("Vehicle", None)
+    return counts
+
 
 @dataclass(frozen=True)
 class GraphView:
@@ -51,7 +61,8 @@ class GraphIOManager(ConfigurableIOManager):
                 if is_transient(exc):  # the next try connects anew, restarting our embedded server if it died
                     self.graph.reset()
                 raise
-        context.add_output_metadata({"load_id": load_id, **{f"graph/{k}": v for k, v in sorted(obj.counts().items())}})
+        counts = {f"{COUNT_PREFIX}{k}": v for k, v in sorted(obj.counts().items())}
+        context.add_output_metadata({"load_id": load_id, **counts})
 
     def load_input(self, context: InputContext) -> GraphView:
         project_id, job_id = split_partition_key(context.asset_partition_key)
