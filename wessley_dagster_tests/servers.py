@@ -6,6 +6,7 @@ its Bolt connector), built by Maven from Maven Central artifacts on first use.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -153,7 +154,9 @@ class ChildServer:
 
     def _run(self, argv: list[str], env: dict[str, str] | None = None, timeout: float = 60.0) -> None:
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        # A session of its own: stopping it stops what it started (dagster-celery runs `celery`).
+        self.process = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -166,8 +169,9 @@ class ChildServer:
         raise RuntimeError(f"{self.name} did not answer within {timeout:g}s: {self.log_path.read_text()[-2000:]}")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):  # the whole group may have ended already
+                os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=30)
         self._log.close()
 
