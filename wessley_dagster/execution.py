@@ -60,15 +60,14 @@ def ingest_job() -> JobDefinition:
     return defs.resolve_job_def("ingest_job")
 
 
-def run_ingest(
-    instance: DagsterInstance, partition_key: str, tags: Mapping[str, str] | None = None, quiet: bool = True
-) -> Any:
+def run_ingest(instance: DagsterInstance, partition_key: str, tags: Mapping[str, str] | None = None) -> Any:
     """One partition of `ingest_job` in this process, on the configured executor, as a run worker
-    runs it: unlike `execute_in_process` it keeps no step output in memory. Returns the run."""
+    runs it: unlike `execute_in_process` it keeps no step output in memory. Logs only warnings
+    to the console. Returns the run."""
     with execute_job(
         reconstructable(ingest_job),
         instance=instance,
-        run_config=QUIET if quiet else None,
+        run_config=QUIET,
         tags={"dagster/partition": partition_key, **(tags or {})},
     ) as result:
         return result.dagster_run

@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from wessley_dagster.domain.bulk import paused_gc
+
 MANIFEST = "manifest.json"
 TEXT_SPANS = "text_spans.ndjson"
 COMPONENTS = "components.json"
@@ -288,6 +290,7 @@ def _beyond(page: int, page_count: int) -> str | None:
     return f"page {page} is beyond the manifest's page_count {page_count}" if 0 < page_count < page else None
 
 
+@paused_gc()
 def read_text_spans(raw: bytes, limits: BundleLimits, page_count: int) -> list[TextSpan]:
     """text_spans.ndjson: one span per line, each on a page of the document, ids unique."""
     spans: list[TextSpan] = []
@@ -357,6 +360,7 @@ def _check_references(bundle: Bundle) -> None:
                 )
 
 
+@paused_gc()
 def read_components(raw: bytes, limits: BundleLimits, page_count: int) -> list[Component]:
     """components.json: a list of components, each on a page of the document, ids and pin names unique."""
     data = _parse_json(COMPONENTS, raw, limits)
@@ -373,6 +377,7 @@ def read_components(raw: bytes, limits: BundleLimits, page_count: int) -> list[C
     return components
 
 
+@paused_gc()
 def read_netlist(raw: bytes, limits: BundleLimits) -> Netlist:
     """netlist.json: nets, junctions and line segments, each id unique."""
     netlist = validate_model(NETLIST, Netlist, _parse_json(NETLIST, raw, limits))

@@ -10,6 +10,7 @@ from typing import Any, get_args, get_origin
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext, ResourceDependency
 from pydantic import BaseModel, TypeAdapter
 
+from wessley_dagster.domain.bulk import paused_gc
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.domain.exports import ExportFile
 from wessley_dagster.resources.storage import StorageResource
@@ -121,4 +122,5 @@ class ArtifactsIOManager(ConfigurableIOManager):
         if model is None:
             return TypeAdapter(annotation).validate_json(data)
         rows = TypeAdapter(model)
-        return [rows.validate_json(line) for line in data.split(b"\n") if line]
+        with paused_gc():
+            return [rows.validate_json(line) for line in data.split(b"\n") if line]
