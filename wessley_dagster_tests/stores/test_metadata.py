@@ -3,7 +3,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -92,23 +92,30 @@ def test_quota_rejects_the_job_over_the_monthly_limit_but_not_a_rerun(store):
     assert store.quota_rejection(manifest("j1", user="u2"), 2000).startswith("storage quota exceeded: 0 + 2000")
 
 
+def _first_of_next_month(moment: datetime) -> datetime:
+    return (moment.replace(day=1) + timedelta(days=32)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def test_usage_is_counted_once_per_job_and_month_and_reset_when_the_month_ends(store):
-    november, december = datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
+    # This month is today's: a user's quota row is created, with its reset date, when first seen.
+    this_month = datetime.now(UTC)
+    next_month = _first_of_next_month(this_month) + timedelta(minutes=5)
     store.register_job(manifest("j1"), status="running")
-    store.record_usage("p", "j1", 300, now=november)
-    store.record_usage("p", "j1", 250, now=november)  # a re-run: no second ingestion, 50 bytes fewer
+    store.record_usage("p", "j1", 300, now=this_month)
+    store.record_usage("p", "j1", 250, now=this_month)  # a re-run: no second ingestion, 50 bytes fewer
     quota = store.quota("u1")
     assert (quota["ingestions_used"], quota["storage_used_bytes"]) == (1, 250)
     store.register_job(manifest("j2"), status="running")
     assert store.quota_rejection(manifest("j3"), 0) == "monthly ingestion quota exceeded: 2 of 2 used (plan free)"
     store.complete_job("p", "j2", {}, "2", "m")
-    store.record_usage("p", "j2", 100, now=november)
+    store.record_usage("p", "j2", 100, now=this_month)
     assert store.quota("u1")["ingestions_used"] == 2
-    assert store.reset_monthly_usage(now=november) == 0  # November has not ended
-    assert store.reset_monthly_usage(now=december) == 1
+    assert store.reset_monthly_usage(now=this_month) == 0  # this month has not ended
+    assert store.reset_monthly_usage(now=next_month) == 1
     quota = store.quota("u1")
-    assert (quota["ingestions_used"], quota["storage_used_bytes"], quota["reset_date"]) == (0, 350, "2027-01-01")
-    store.record_usage("p", "j1", 250, now=december)  # a re-run in the new month counts there once
+    reset_date = _first_of_next_month(next_month).date().isoformat()
+    assert (quota["ingestions_used"], quota["storage_used_bytes"], quota["reset_date"]) == (0, 350, reset_date)
+    store.record_usage("p", "j1", 250, now=next_month)  # a re-run in the new month counts there once
     assert store.quota("u1")["ingestions_used"] == 1
 
 
