@@ -37,9 +37,9 @@ def identifier_words(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=65536)
-def _words_of_part(part: str) -> tuple[str, ...] | list[str]:
+def _words_of_part(part: str) -> tuple[str, ...]:
     """One part's words: chunk texts are mostly unique, their parts repeat (R12, GND, pin)."""
-    return _split_known_prefix(part.lower())
+    return tuple(_split_known_prefix(part.lower()))
 
 
 def _split_known_prefix(word: str) -> list[str]:

@@ -1,0 +1,33 @@
+"""The executor is chosen from the environment in one place: in process by default, Celery on
+request with its broker named, anything else refused with what was expected."""
+
+import pytest
+
+from wessley_dagster.execution import EMBEDDED_QUEUE, build_executor, embedded_vectors_tags
+
+
+def test_the_executor_follows_the_environment(monkeypatch):
+    assert build_executor({}).name == "in_process"
+    celery = build_executor({"WESSLEY_EXECUTOR": "celery", "CELERY_BROKER_URL": "redis://:old@host:6379/0"})
+    assert celery.name == "celery"
+    # The config names the variable, which is read when a run starts: never the URL (and its password).
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://:now@host:6379/0")
+    resolved = celery.config_schema.resolve_config({}).value["config"]
+    assert (resolved["broker"], resolved["backend"]) == ("redis://:now@host:6379/0",) * 2
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WESSLEY_EXECUTOR": "multiprocess"}, "WESSLEY_EXECUTOR='multiprocess': expected one of in_process, celery"),
+        ({"WESSLEY_EXECUTOR": "celery"}, "WESSLEY_EXECUTOR=celery needs CELERY_BROKER_URL"),
+    ],
+)
+def test_an_executor_it_cannot_build_is_a_clear_error(env, message):
+    with pytest.raises(ValueError, match=message):
+        build_executor(env)
+
+
+def test_only_the_embedded_vector_store_ties_steps_to_one_queue():
+    assert embedded_vectors_tags({}) == {"dagster-celery/queue": EMBEDDED_QUEUE}
+    assert embedded_vectors_tags({"QDRANT_URL": "https://qdrant.example:6333"}) == {}
