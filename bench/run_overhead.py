@@ -43,8 +43,8 @@ def home_env(work: Path) -> dict[str, str]:
 
 
 def in_process() -> dict[str, Any]:
-    """In this process (a fresh one, its home in the environment): register the staged sample as
-    the sensor would, then time `execute_job` once the code location is loaded."""
+    """In this process (a fresh one, its home in the environment): add the staged sample's
+    partition, then time `execute_job` once the code location is loaded."""
     from dagster import DagsterInstance
 
     from wessley_dagster.definitions import defs  # noqa: F401 - loaded before the clock starts
@@ -92,8 +92,8 @@ def from_server(env: dict[str, str], work: Path, path: str) -> dict[str, Any]:
             "success": times["status"] == "SUCCESS",
             "seconds": times["endTime"] - start,
             "steps_s": steps,
-            "to_start_s": times["startTime"] - start,
-        }  # queued, dequeued, run worker process up
+            "to_start_s": times["startTime"] - start,  # queued, dequeued, the run worker's process up
+        }
     finally:
         server.stop()
 
