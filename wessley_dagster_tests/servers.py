@@ -271,7 +271,7 @@ class RedisServer(ChildServer):
 
 class CeleryWorker(ChildServer):
     """`dagster-celery worker start` on the given queues with one task at a time, as a deployment
-    runs it; ready once it answers Celery's ping."""
+    runs it; ready once its log says it is."""
 
     name = "a Celery worker"
 
@@ -287,7 +287,7 @@ class CeleryWorker(ChildServer):
 
         queues = ["-q", ",".join(self.queues)]  # Celery keeps only the last of several -Q
         bin_dir = Path(sys.executable).parent  # dagster-celery runs `celery` from PATH
-        # The solo pool runs tasks in the worker's own process: one at a time, its clients kept.
+        # The solo pool runs tasks in the worker's own process, one at a time (Edge admits one process).
         argv = [str(bin_dir / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
                 "-y", str(self.config), *queues, "-n", self.worker_name, "--", "--pool", "solo"]  # fmt: skip
         path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
