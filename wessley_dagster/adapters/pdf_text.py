@@ -32,7 +32,9 @@ def read_text_spans(pdf_path: Path) -> tuple[list[TextSpan], int]:
             for rotation, char_dir in (("upright", "ltr"), ("up", "btt"), ("down", "ttb")):
                 part = page.filter(lambda o, r=rotation: o.get("object_type") != "char" or _rotation(o) == r)
                 words += (
-                    part.extract_words(char_dir_rotated=char_dir) if rotation != "upright" else part.extract_words()
+                    part.extract_words(char_dir_rotated=char_dir, y_tolerance=1)
+                    if rotation != "upright"
+                    else part.extract_words(y_tolerance=1)
                 )
             words.sort(key=lambda w: (round(w["top"]), w["x0"]))
             for n, word in enumerate(words):

@@ -84,7 +84,7 @@ def embeddings(
     embedder = embeddings_model.embedder()
     # A refused key or request fails at once; rate limits and outages are retried by the step too.
     with retry_only_transient("embeddings"):
-        vectors, fresh = embed_cached(embedder, [c.text for c in chunks], metadata.store)
+        vectors, fresh = embed_cached(embedder, [c.dense_text for c in chunks], metadata.store)
     record_stage(context, metadata, "embeddings", 60)
     context.add_output_metadata(
         {

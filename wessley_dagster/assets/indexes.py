@@ -37,7 +37,7 @@ def vector_index(
         VectorPoint(
             id=point_id(project_id, job_id, chunk.chunk_id),
             vector=vector,
-            sparse=encode_document(chunk.text),
+            sparse=encode_document(chunk.text, chunk.terms),
             payload={
                 **chunk.model_dump(mode="json"),
                 "project_id": project_id,

@@ -13,19 +13,28 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from wessley_dagster.domain.bundle import Bundle, TextSpan
 from wessley_dagster.domain.circuit import Circuit
 from wessley_dagster.domain.descriptions import describe_component, describe_net, describe_page
+from wessley_dagster.domain.kinds import drawing_only
 from wessley_dagster.domain.terms import find_terms
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 
-ChunkType = Literal["text", "component", "net", "page"]
+DENSE_CHARS = 320
+DRAWING_ONLY = "drawing-only"
+
+
+class ChunkType(StrEnum):
+    TEXT = "text"
+    COMPONENT = "component"
+    NET = "net"
+    PAGE = "page"
 
 
 class ChunkSettings(BaseModel):
@@ -34,6 +43,8 @@ class ChunkSettings(BaseModel):
 
 
 class Chunk(BaseModel):
+    model_config = ConfigDict(use_enum_values=True)  # chunk_type is stored and logged as its string
+
     chunk_id: str
     chunk_type: ChunkType
     text: str
@@ -44,6 +55,27 @@ class Chunk(BaseModel):
     kind: str | None = None  # a component's kind, a net's role
     span_ids: list[str] = Field(default_factory=list)
     terms: list[str] = Field(default_factory=list)
+    # DRAWING_ONLY for a logo, fiducial or mounting hole: stored, not offered for a part question.
+    # A keyword list, as the vector stores filter keywords (Qdrant Edge 0.9 does not match booleans).
+    flags: list[str] = Field(default_factory=list)
+
+    @property
+    def drawing_only(self) -> bool:
+        return DRAWING_ONLY in self.flags
+
+    @property
+    def dense_text(self) -> str:
+        """What the dense embedder reads: a description's opening sentences (what the part or net
+        is, its role, what it serves) up to DENSE_CHARS. BM25 reads the whole `text`, pin lists
+        included; the embedder's cost grows with the tokens it reads, its recall does not."""
+        if self.chunk_type not in (ChunkType.COMPONENT, ChunkType.NET) or len(self.text) <= DENSE_CHARS:
+            return self.text
+        kept = ""
+        for sentence in self.text.split(". "):
+            if kept and len(kept) + 2 + len(sentence) > DENSE_CHARS:
+                break
+            kept = f"{kept}. {sentence}" if kept else sentence
+        return kept[:DENSE_CHARS]
 
 
 @dataclass(frozen=True)
@@ -212,7 +244,7 @@ def text_chunks(spans: Sequence[TextSpan] | SpanColumns, settings: ChunkSettings
         number = number + 1 if page == last_page else 0
         last_page = page
         chunks.append(
-            Chunk(chunk_id=f"text:p{page}:{number}", chunk_type="text", text=text, page=page, span_ids=span_ids)
+            Chunk(chunk_id=f"text:p{page}:{number}", chunk_type=ChunkType.TEXT, text=text, page=page, span_ids=span_ids)
         )
     return chunks
 
@@ -232,13 +264,16 @@ def build_chunks(bundle: Bundle, settings: ChunkSettings | None = None) -> list[
         chunks.append(
             Chunk(
                 chunk_id=f"component:{comp.id}",
-                chunk_type="component",
+                chunk_type=ChunkType.COMPONENT,
                 text=describe_component(circuit, comp),
                 page=comp.page,
                 component_id=comp.id,
                 component_ids=[comp.id],
                 kind=circuit.kinds[comp.id],
                 span_ids=comp.span_ids,
+                flags=[DRAWING_ONLY]
+                if drawing_only(circuit.kinds[comp.id], len(circuit.nets_of.get(comp.id, {})))
+                else [],
             )
         )
     pages_by_component = {c.id: c.page for c in bundle.components}
@@ -247,7 +282,7 @@ def build_chunks(bundle: Bundle, settings: ChunkSettings | None = None) -> list[
         chunks.append(
             Chunk(
                 chunk_id=f"net:{net.name}",
-                chunk_type="net",
+                chunk_type=ChunkType.NET,
                 text=describe_net(circuit, net),
                 page=pages[0] if pages else None,
                 net=net.name,
@@ -259,7 +294,7 @@ def build_chunks(bundle: Bundle, settings: ChunkSettings | None = None) -> list[
     vehicle_text = f"{vehicle.year} {vehicle.make} {vehicle.model}"
     for page in sorted({s.page for s in bundle.text_spans} | set(circuit.by_page)):
         text = describe_page(circuit, page, bundle.manifest.source_document, vehicle_text)
-        chunks.append(Chunk(chunk_id=f"page:{page}", chunk_type="page", text=text, page=page))
+        chunks.append(Chunk(chunk_id=f"page:{page}", chunk_type=ChunkType.PAGE, text=text, page=page))
     for chunk in chunks:
         chunk.terms = find_terms(chunk.text)
     return chunks

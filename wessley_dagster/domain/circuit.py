@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from wessley_dagster.domain.bundle import Bundle, Component, Net, Pin
+from wessley_dagster.domain.catalogue import CatalogueEntry, lookup
 from wessley_dagster.domain.identifiers import identifier_words, readable, spelled_out
 from wessley_dagster.domain.kinds import PartFacts, classify
 from wessley_dagster.domain.terms import find_terms
@@ -39,6 +40,14 @@ _BUS_TERMS = {
 _POWER_PIN_TYPES = {"power_in", "power_out", "pwr_in", "pwr_out", "power input", "power output"}
 _UNNAMED = re.compile(r"^(?:N\$\d+|Net-\(.*\)|unconnected-.*|/?N\d+|NET\d+)$", re.IGNORECASE)
 _BIG_NET = 12  # a net with more pins than this is a rail, not a neighbourhood
+_PASSIVES = frozenset({"resistor", "capacitor", "electrolytic capacitor", "inductor", "ferrite bead"})
+# Pin meanings (from the glossary) that name the passive serving the pin.
+_SERVED_PIN_MEANINGS = frozenset({
+    "bootstrap", "soft-start", "feedback", "compensation", "core regulator capacitor", "reference voltage",
+    "dead time", "slope control", "switch node", "gate drive supply", "analog supply",
+    "digital supply", "adjust feedback", "shunt negative", "shunt positive", "reset", "DAC load", "shutdown",
+    "input capture", "oscillator",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ def net_voltage(name: str) -> str | None:
 
 def classify_net(net: Net, pin_types: list[str]) -> NetRole:
     leaf = net.name.rstrip("/").rsplit("/", 1)[-1] or net.name
-    words = [w for w in identifier_words(leaf) if not w.isdigit()]
+    words = [w for w in identifier_words(leaf) if not w.replace(".", "", 1).isdigit()]  # "3.3" is a number too
     terms = tuple(find_terms(f"{net.name} {readable(net.name)}"))  # "CANH" and "can h" both
     voltage = net.voltage_level or net_voltage(leaf)
     if any(w in GROUND_WORDS for w in words) or leaf.strip("+-") in ("0V", "0"):
@@ -111,8 +120,18 @@ class Circuit:
         return (pin.electrical_type or "").lower() if pin else ""
 
     @cached_property
+    def catalogued(self) -> dict[str, CatalogueEntry]:
+        """What the part catalogue knows of each part by its value or part number."""
+        found = {}
+        for cid, comp in self.components.items():
+            entry = lookup(comp.part, comp.value, (comp.library or "").rpartition(":")[2])
+            if entry is not None:
+                found[cid] = entry
+        return found
+
+    @cached_property
     def kinds(self) -> dict[str, str]:
-        return {cid: component_kind(comp) for cid, comp in self.components.items()}
+        return {cid: component_kind(comp, self.catalogued.get(cid)) for cid, comp in self.components.items()}
 
     @cached_property
     def by_page(self) -> dict[int, list[Component]]:
@@ -120,6 +139,13 @@ class Circuit:
         for comp in self.bundle.components:
             pages[comp.page].append(comp)
         return pages
+
+    @cached_property
+    def main_connector(self) -> str | None:
+        """The connector with the most connected pins (at least 6): where the harness plugs in."""
+        sizes = {cid: len(self.nets_of.get(cid, {})) for cid, kind in self.kinds.items() if kind == "connector"}
+        best = max(sizes, key=lambda cid: sizes[cid], default=None)
+        return best if best is not None and sizes[best] >= 6 else None
 
     def component_nets(self, component_id: str) -> list[str]:
         return list(dict.fromkeys(n for nets in self.nets_of.get(component_id, {}).values() for n in nets))
@@ -173,6 +199,83 @@ class Circuit:
             return f"indicator LED on {name_b}"
         return None
 
+    def service(self, component_id: str) -> list[str]:
+        """What a passive does for the parts around it, read from the pins it meets: a capacitor on
+        a BST pin is a bootstrap capacitor, a resistor into a MOSFET gate a gate resistor, two
+        resistors meeting on a signal with one to ground a voltage divider."""
+        kind = self.kinds[component_id]
+        if kind not in _PASSIVES or len(self.nets_of.get(component_id, {})) != 2:
+            return []
+        found = []
+        for net in self.component_nets(component_id):
+            if self.roles[net].is_rail:
+                continue
+            for link in self.members[net]:
+                if link.component_id == component_id:
+                    continue
+                found += self._served_pin(kind, link)
+            found += self._divider(component_id, kind, net)
+        return list(dict.fromkeys(found))
+
+    def _served_pin(self, kind: str, link: PinLink) -> list[str]:
+        other = self.kinds.get(link.component_id, "")
+        label = f"{link.component_id} pin {link.function or link.pin}"
+        if other == "crystal" and "capacitor" in kind:
+            return [f"crystal load capacitor of {link.component_id}"]
+        if other in ("mosfet", "transistor") and (link.function or link.pin).lower()[:1] in ("g", "b"):
+            return [
+                f"gate resistor of {link.component_id}" if "resistor" in kind else f"on the gate of {link.component_id}"
+            ]
+        meanings = [m for m in spelled_out(link.function or link.pin) if m in _SERVED_PIN_MEANINGS]
+        noun = "capacitor" if "capacitor" in kind else kind
+        return [f"{m} {noun} on {label}" for m in meanings]
+
+    def _divider(self, component_id: str, kind: str, net: str) -> list[str]:
+        """Two resistors meeting on a signal net, one of them to ground: a voltage divider."""
+        if kind != "resistor":
+            return []
+        mine = [n for n in self.component_nets(component_id) if n != net]
+        partners = [
+            link.component_id
+            for link in self.members[net]
+            if link.component_id != component_id
+            and self.kinds.get(link.component_id) == "resistor"
+            and len(self.nets_of.get(link.component_id, {})) == 2
+        ]
+        for partner in partners:
+            theirs = [n for n in self.component_nets(partner) if n != net]
+            grounded = [n for n in (*mine, *theirs) if self.roles[n].kind == "ground"]
+            if len(grounded) == 1 and mine and theirs:
+                source = next(n for n in (*mine, *theirs) if n not in grounded)
+                return [f"voltage divider with {partner} measuring {self.net_words(source)} on {self.net_words(net)}"]
+        return []
+
+    def reaches(self, component_id: str) -> dict[str, list[str]]:
+        """An IC's partners by kind, through its signal nets and one series resistor beyond:
+        a gate driver reaches the MOSFETs whose gates its outputs drive through gate resistors."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for net in self.component_nets(component_id):
+            if self.roles[net].is_rail or len(self.members[net]) > _BIG_NET:
+                continue
+            for link in self.members[net]:
+                other = link.component_id
+                if other == component_id:
+                    continue
+                beyond = [other]
+                if self.kinds.get(other) == "resistor" and len(self.nets_of.get(other, {})) == 2:
+                    beyond += [
+                        far.component_id
+                        for n in self.component_nets(other)
+                        if n != net and not self.roles[n].is_rail
+                        for far in self.members[n]
+                        if far.component_id not in (other, component_id)
+                    ]
+                for cid in beyond:
+                    kind = self.kinds.get(cid, "component")
+                    if kind not in _PASSIVES and cid not in found[kind]:
+                        found[kind].append(cid)
+        return dict(found)
+
     def _through_link(self, net: str, component_id: str) -> str:
         """An unnamed net whose only other part is a jumper or switch stands for the net beyond
         it: a 120 Ω resistor from CANL through a termination jumper to CANH terminates the bus."""
@@ -198,7 +301,11 @@ class Circuit:
         drive = by_function.get("g") or by_function.get("b")
         if not load:
             return None
-        return f"switches {self.net_words(load, component_id)}" + (
+        common = by_function.get("s") or by_function.get("e")
+        # Source to ground: it sinks the load (low side); drain on a supply: it feeds it (high side).
+        side = ("low-side switch, " if common and self.roles[common].kind == "ground"
+                else "high-side switch, " if self.roles[load].kind == "power" else "")  # fmt: skip
+        return f"{side}switches {self.net_words(load, component_id)}" + (
             f", driven by {self.net_words(drive, component_id)}" if drive else ""
         )
 
@@ -226,8 +333,9 @@ class Circuit:
         return f"{net} ({', '.join(meaning)})" if meaning else net
 
 
-def component_kind(component: Component) -> str:
-    """The component's type, or (when blank or only "component") its kind read from the source."""
+def component_kind(component: Component, catalogued: CatalogueEntry | None = None) -> str:
+    """The component's type, or (when blank or only "component") its kind read from the source
+    and, after what the source says, from the catalogue entry of its part number."""
     given = component.type.strip()
     if given and given.lower() != "component":
         return given
@@ -241,6 +349,14 @@ def component_kind(component: Component) -> str:
             footprint=component.footprint,
             pin_count=len(component.pins),
             pin_functions=tuple(p.function or p.name for p in component.pins),
-            extra=tuple(v for v in (component.footprint_description, *component.fields.values()) if v),
+            extra=tuple(
+                v
+                for v in (
+                    component.footprint_description,
+                    *component.fields.values(),
+                    catalogued and f"{catalogued.library} {catalogued.text}",
+                )
+                if v
+            ),
         )
     )

@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from wessley_dagster.domain.bundle import Component, Net
 from wessley_dagster.domain.circuit import Circuit
+from wessley_dagster.domain.identifiers import spelled_out
 from wessley_dagster.domain.kinds import KIND_PURPOSE
 from wessley_dagster.domain.terms import normalize_value
 
@@ -47,7 +48,9 @@ def part_label(circuit: Circuit, component_id: str) -> str:
 
 
 def _pin_label(pin_name: str, function: str | None) -> str:
-    return f"{pin_name} {function}" if function and function != pin_name else pin_name
+    label = f"{pin_name} {function}" if function and function != pin_name else pin_name
+    meaning = spelled_out(function or pin_name)
+    return f"{label} ({', '.join(meaning)})" if meaning else label
 
 
 def describe_component(circuit: Circuit, component: Component) -> str:
@@ -59,11 +62,18 @@ def describe_component(circuit: Circuit, component: Component) -> str:
     if len(component.pins) > 2:
         head += f" with {len(component.pins)} pins"
     parts = [head + (f", {KIND_PURPOSE[kind]}" if kind in KIND_PURPOSE else "")]
+    if component.description:
+        parts.append(_shortened(component.description))
+    elif component.id in circuit.catalogued:
+        parts.append(_shortened(circuit.catalogued[component.id].text))
+    if component.id == circuit.main_connector:
+        parts.append("main harness connector of the board")
     role = circuit.role(component.id)
     if role:
         parts.append(role)
-    if component.description:
-        parts.append(_shortened(component.description))
+    parts += circuit.service(component.id)
+    if len(component.pins) > 3:
+        parts += _reach_text(circuit, component.id)
     source = [t for t in (component.library or component.part, component.footprint) if t]
     if source:
         parts.append("part " + ", footprint ".join(source) if len(source) == 2 else "part " + source[0])
@@ -83,6 +93,15 @@ def describe_component(circuit: Circuit, component: Component) -> str:
     if near:
         parts.append("connected to " + ", ".join(part_label(circuit, cid) for cid in near))
     return ". ".join(parts)
+
+
+def _reach_text(circuit: Circuit, component_id: str) -> list[str]:
+    """ "drives 6 mosfets Q1, Q2 …": what a chip or connector works with, by kind."""
+    reached = circuit.reaches(component_id)
+    if not reached:
+        return []
+    listed = sorted(reached.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:6]
+    return ["works with " + "; ".join(f"{len(ids)} {kind} {', '.join(ids[:6])}" for kind, ids in listed)]
 
 
 def describe_net(circuit: Circuit, net: Net) -> str:

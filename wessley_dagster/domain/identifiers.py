@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from wessley_dagster.domain.glossary import GLOSSARY
 from wessley_dagster.domain.terms import TERMS
 
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+(?:\.\d+)?|[^\W\d_]+", re.UNICODE)
@@ -44,9 +45,14 @@ def _words_of_part(part: str) -> tuple[str, ...]:
 
 def _split_known_prefix(word: str) -> list[str]:
     """CANH -> can h. A word the dictionary knows whole (canh is an alias) splits too when its
-    head is a known word of three letters or more, so that "CAN high" meets "CANH"."""
+    head is a known word of three letters or more, so that "CAN high" meets "CANH". Two known
+    words run together split apart: FUELPUMP -> fuel pump."""
     if not word.isalpha() or len(word) < 4:
         return [word]
+    if word not in _KNOWN and len(word) >= 7:
+        for cut in range(3, len(word) - 2):
+            if word[:cut] in _KNOWN and word[cut:] in _KNOWN:
+                return [word[:cut], word[cut:]]
     shortest_head = 3 if word in _KNOWN else 2
     for cut in (len(word) - 1, len(word) - 2, len(word) - 3):
         head, tail = word[:cut], word[cut:]
@@ -55,20 +61,15 @@ def _split_known_prefix(word: str) -> list[str]:
     return [word]
 
 
-# Abbreviations common in net and pin names that the term dictionary does not spell out.
-ABBREVIATIONS = {
-    "en": "enable", "sens": "sense", "out": "output", "in": "input", "sw": "switched", "pwr": "power",
-    "rst": "reset", "clk": "clock", "tx": "transmit", "rx": "receive", "ref": "reference", "sig": "signal",
-    "ctrl": "control", "drv": "driver", "fb": "feedback", "int": "interrupt", "cs": "chip select",
-    "temp": "temperature", "hv": "high voltage", "lv": "low voltage", "mon": "monitor", "det": "detect",
-    "btn": "button", "led": "led", "sel": "select", "osc": "oscillator", "xtal": "crystal", "pos": "position",
-    "neg": "negative", "hi": "high", "lo": "low", "h": "high", "l": "low", "fp": "fuel pump", "vss": "ground",
-}  # fmt: skip
+_TOKENS = re.compile(r"[A-Za-z0-9]+")
 
 
 def spelled_out(name: str) -> list[str]:
-    """The abbreviations in an identifier, spelled out: "PUMP_EN" -> ["enable"]."""
-    return list(dict.fromkeys(ABBREVIATIONS[w] for w in identifier_words(name) if w in ABBREVIATIONS))
+    """The abbreviations in an identifier, spelled out from the glossary: "PUMP_EN" -> ["enable"],
+    "HO2S_1" -> ["heated oxygen sensor"]. Whole tokens are looked up before their words."""
+    tokens = [t.lower() for t in _TOKENS.findall(name)]
+    words = [*tokens, *identifier_words(name)]
+    return list(dict.fromkeys(GLOSSARY[w] for w in words if w in GLOSSARY))
 
 
 def readable(name: str) -> str:

@@ -16,46 +16,83 @@ from dataclasses import dataclass
 # (a TVS diode is a diode, a CAN transceiver is an integrated circuit). Patterns run on text whose
 # separators (_ : - / . ,) became spaces and whose case was folded.
 _RULES: tuple[tuple[str, str], ...] = (
+    ("logo", r"\blogo\b|fiducial|creative commons|\boshw\b|\bsilk ?screen"),
+    ("mounting hole", r"mounting ?hole|stand ?off|\bspacer\b|\bstandoff"),
     ("tvs diode", r"\btvs\b|transient voltage|esd protection|esd suppress|\bd tvs\b|\bsm[abc]j\d|\bp6ke|\bpesd"),
-    ("zener diode", r"\bzener\b|\bd zener\b|\bbzx\d|\bmmsz"),
-    ("schottky diode", r"schottky|\bbat\d\d|\b1n58\d\d|\bss[1-3]\d\b"),
+    ("zener diode", r"\bzener\b|\bd zener\b|\bz diode\b|\bbzx\d|\bmmsz|\bmm3z"),
+    ("schottky diode", r"schottky|\bdiodesch\b|\bbat\d\d|\b1n58\d\d|\bss[1-3]\d\b|\bmbra?\d{3}"),
     ("bridge rectifier", r"bridge rectifier|\bdb10\d"),
-    ("can transceiver", r"\bcan\b.*transceiver|transceiver.*\bcan\b|interface can|\bmcp2551|\btja\d{4}|\bsn65hvd2"),
-    ("can controller", r"\bcan controller|\bmcp2515"),
-    ("voltage regulator", r"regulator|\bldo\b|\blm78|\blm317|\bams1117|\blm2940|\blp2950|\b78[lm]?\d\d\b|\bdc dc\b"),
+    (
+        "can transceiver",
+        r"\bcan\b.*transceiver|transceiver.*\bcan\b|interface can|\bcan driver\b|\bmcp25(?:5|6)\d"
+        r"|\btja\d{4}|\bsn65hvd2|\btcan\d",
+    ),
+    ("can controller", r"\bcan controller|\bmcp2515|\bmcp2517|\bmcp2518"),
+    (
+        "voltage regulator",
+        r"regulator|\bregul\b|\bv ?reg\b|\bldo\b|\blm78|\blm317|\bams1117|\blm2940|\blp2950"
+        r"|\b78[lm]?\d\d\b|\bdc dc\b|\b\w*1117\w*|\bmic52\d\d|\baat32\d\d|\bmcp17\d\d|\bxc62\d\d"
+        r"|\bap21\d\d|\blm2596|\btps5\d{4}|\btps7\d{4}|\bbuck\b|\bstep ?down",
+    ),
     ("op amp", r"\bop ?amps?\b|operational amplifier|amplifier operational|\blm358|\blm324|\bmcp60\d"),
     ("comparator", r"comparator|\blm393|\blm339"),
-    ("microcontroller", r"microcontroller|\bmcu\b|\batmega|\bstm32|\batsam|\bpic\d\d|\besp32|\barduino"),
+    (
+        "microcontroller",
+        r"microcontroller|\bmcu\b|\batmega|\battiny|\bstm32|\bstm8|\batsam|\bpic\d\d|\besp32|\barduino"
+        r"|\bmsp430|\bsamd\d|\bnrf5\d|\bs32k|\bspc5\d|\btc2\d\d|\brh850|\bkinetis|\blpc\d{3,4}",
+    ),
     ("optocoupler", r"opto ?coupler|optoisolator|photocoupler|\bopto\b"),
-    ("gate driver", r"gate driver|mosfet driver|high side (?:driver|switch)|low side (?:driver|switch)"),
+    (
+        "motor driver",
+        r"motor driver|h ?bridge|full ?bridge|\bdrv8[48]\d\d|\bvnh\d|\bl298|\btb6612|\bbts79\d\d|\ba49\d\d",
+    ),
+    (
+        "gate driver",
+        r"gate driver|mosfet driver|high side (?:driver|switch)|low side (?:driver|switch)|\bdrv83\d\d"
+        r"|\bir2\d{3}|\bucc27\d{3}",
+    ),
     ("led", r"\bleds?\b|light emitting"),
-    ("mosfet", r"mosfet|\b[np] ?fet\b|\bq [np]mos|\b[np]mos\b|\b[np] channel\b|\bfet\b"),
-    ("transistor", r"\bbjt\b|\bq [np]pn|\b[np]pn\b|transistor|\bdarlington"),
+    (
+        "mosfet",
+        r"mosfet|\b[np] ?fet\b|\bq [np]mos|\b[np]mos\b|\b[np] channel\b|\bfet\b|\bbss\d{2,3}|\b2n7002"
+        r"|\birf\w*\d|\bao3\d{3}|\bsi2\d{3}",
+    ),
+    (
+        "transistor",
+        r"\bbjt\b|\bq [np]pn|\b[np]pn\b|transistor|\bdarlington|\bmmbt\w*|\bbc[58]\d\d|\b2n[23]\d{3}|\bmmun2",
+    ),
     ("relay", r"\brelays?\b"),
     ("fuse", r"\bfuses?\b|polyfuse|\bptc fuse|\bpptc"),
     ("crystal", r"crystal|\bxtal\b|resonator|\b\d+(?:\.\d+)? ?[mk]hz\b"),
     ("oscillator", r"oscillator"),
+    ("shunt resistor", r"\bshunt\b|current sense resistor|\bwsl\w*\d"),
     ("resistor array", r"resistor (?:array|network)|\br (?:pack|array|network)\d*\b"),
     ("potentiometer", r"potentiometer|trimmer|\br pot\b|\bpot\b"),
     ("thermistor", r"thermistor|\bntc\b"),
     ("ferrite bead", r"ferrite"),
     (
         "electrolytic capacitor",
-        r"electrolytic|(?<!non )(?<!un)polari[sz]ed capacitor|\bcp (?:elec|radial|axial|tantalum)|\bc polarized",
+        r"electrolytic|(?<!non )(?<!un)polari[sz]ed capacitor|capacitor polari[sz]ed"
+        r"|\bcp (?:elec|radial|axial|tantalum)|\bc polarized|\bcap pol\b",
     ),
-    ("capacitor", r"capacitors?\b|\bcap\b|\bc (?:small|\d{4})\b|\bcapacitor smd\b|\bcapacitor tht\b"),
-    ("resistor", r"resistors?\b|\bres\b|\br (?:small|\d{4})\b"),
+    ("capacitor", r"capacitors?\b|\bcap\b|\bc (?:small|\d{4})\b|\bcapacitor smd\b|\bcapacitor tht\b|condensateur"),
+    ("resistor", r"resistors?\b|\bres\b|\br (?:small|\d{4})\b|\bresistance\b"),
     ("inductor", r"inductors?\b|\bchoke\b|\bl (?:small|core)"),
-    ("diode", r"\bdiodes?\b|\b1n4\d{3}|\bd (?:small|sod|do|smd)\b|rectifier"),
+    ("diode", r"\bdiodes?\b|\b1n4\d{3}|\bd (?:small|sod|do|smd)\b|rectifier|\bbas\d\d"),
     ("transformer", r"transformer"),
     ("switch", r"\bswitch|\bsw (?:push|spst|spdt|dip)|push ?button|tactile"),
     ("buzzer", r"buzzer|beeper|piezo"),
     ("jumper", r"jumper|solder ?jumper|\bjp\b"),
-    ("test point", r"test ?point|testpoint"),
-    ("mounting hole", r"mounting ?hole"),
-    ("logo", r"\blogo\b|fiducial"),
+    ("test point", r"test ?point|testpoint|\bpintst\b|\btst\b"),
     ("sensor", r"\bsensor\b"),
-    ("connector", r"connector|\bconn\b|pin ?header|\bheader\b|terminal block|screw terminal|\bsocket\b|\bplug\b"),
+    ("module", r"\bmodule\b|\bbreakout\b"),
+    ("usb interface", r"\busb (?:to|uart|serial|bridge|hub)|\bft2\d\d|\bcp210\d|\bch340"),
+    (
+        "connector",
+        r"connector|\bconn\b|pin ?header|\bheader\b|terminal block|screw terminal|\bsocket\b|\bplug\b"
+        r"|\brj ?(?:45|11|12)\b|\bdb ?(?:9|15|25)\b|\bd ?sub\b|\busb\b|\bjst\b|\bmolex\b|\bpinhd|\bm0\d\b"
+        r"|\b\dx\d\d?\b|\bmta\d|\bbm\d\db|\bbornier|\bconnecteur|\bhdr\b|\bterminal\b",
+    ),
     ("integrated circuit", r"\bic\b|integrated circuit|\bsoic\b|\btssop\b|\bqfn\b|\bdip \d+\b"),
 )
 _COMPILED = tuple((kind, re.compile(pattern)) for kind, pattern in _RULES)
@@ -76,6 +113,7 @@ DESIGNATOR_KINDS = {
     "P": "connector", "CN": "connector", "CON": "connector", "X": "connector", "SW": "switch", "S": "switch",
     "Y": "crystal", "XTAL": "crystal", "JP": "jumper", "SJ": "jumper", "TP": "test point", "T": "transformer",
     "BZ": "buzzer", "LS": "buzzer", "M": "motor", "MH": "mounting hole", "H": "mounting hole", "XA": "module",
+    "FID": "logo", "LOGO": "logo",
     "A": "module",
 }  # fmt: skip
 _DESIGNATOR = re.compile(r"^([A-Za-z]+)\d")
@@ -150,9 +188,10 @@ KIND_FAMILIES = {
     "transistor": ("transistor", "mosfet"),
     "diode": ("diode", "tvs diode", "zener diode", "schottky diode", "bridge rectifier"),
     "capacitor": ("capacitor", "electrolytic capacitor"),
-    "resistor": ("resistor", "resistor array"),
+    "resistor": ("resistor", "resistor array", "shunt resistor"),
     "integrated circuit": ("integrated circuit", "op amp", "comparator", "microcontroller", "can transceiver",
-                           "can controller", "voltage regulator", "gate driver", "optocoupler"),
+                           "can controller", "voltage regulator", "gate driver", "motor driver", "optocoupler",
+                           "usb interface"),
 }  # fmt: skip
 
 
@@ -172,7 +211,20 @@ def _settle(kind: str, by_ref: str, pin_count: int) -> str:
         return "resistor array"
     if kind == "component" and by_ref == "component" and pin_count > 8:
         return "integrated circuit"
+    # A small header drawn as a jumper or a test point is what its designator says; an ISP header
+    # of ten pins drawn as JP1 is still a connector.
+    if kind == "connector" and by_ref in ("jumper", "test point") and pin_count <= 4:
+        return by_ref
     return kind
+
+
+# Parts that are only drawn: nothing a technician asks for when looking for a part.
+DRAWING_KINDS = frozenset({"logo", "mounting hole", "test point"})
+
+
+def drawing_only(kind: str, connected_pins: int) -> bool:
+    """Fiducials, logos, stand-offs, mounting holes, and test points or unknown parts with no net."""
+    return kind in ("logo", "mounting hole") or (connected_pins == 0 and kind in ("test point", "component"))
 
 
 # What each kind is for, in a technician's words: written into descriptions so that a question
@@ -190,7 +242,11 @@ KIND_PURPOSE = {
     "comparator": "compares two voltages, threshold detection",
     "microcontroller": "processor, runs the firmware",
     "optocoupler": "galvanic isolation of a signal",
-    "gate driver": "drives power transistors, switches loads",
+    "gate driver": "drives the gates of power MOSFETs, switches loads",
+    "motor driver": "H-bridge motor driver, full bridge that drives a motor or actuator",
+    "usb interface": "USB to serial interface chip",
+    "shunt resistor": "current sense shunt resistor, measures current",
+    "logo": "drawing only: logo or fiducial",
     "led": "indicator light",
     "mosfet": "power switch or driver, switches a load",
     "transistor": "switch or amplifier, drives a load",
@@ -211,7 +267,7 @@ KIND_PURPOSE = {
     "buzzer": "audible alarm",
     "jumper": "configuration link",
     "test point": "measurement point",
-    "mounting hole": "mechanical mounting",
+    "mounting hole": "mechanical mounting, mounting hole or stand-off",
     "connector": "plug or header where wires and harnesses connect",
     "integrated circuit": "chip",
     "sensor": "measures a physical quantity",

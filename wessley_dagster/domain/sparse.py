@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
 
 from wessley_dagster.domain.identifiers import identifier_words
+from wessley_dagster.domain.terms import find_terms
 
 K1 = 1.2
 B = 0.75
@@ -45,7 +47,10 @@ def _stem(word: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _token(word: str) -> str | None:
-    """A word's stemmed token, None for a stop word (cached: a vehicle's words repeat)."""
+    """A word's stemmed token, None for a stop word (cached: a vehicle's words repeat). Numbers
+    lose their leading zeros: "INJ-07" is injector 7."""
+    if word.isdigit():
+        return word.lstrip("0") or "0"
     return None if word in STOP_WORDS else _stem(word)
 
 
@@ -74,12 +79,20 @@ def _vector(weights: dict[int, float]) -> SparseVector:
     return SparseVector([i for i, _ in ordered], [w for _, w in ordered])
 
 
-def encode_document(text: str) -> SparseVector:
-    counts = Counter(token_index(t) for t in tokens(text))
+def _term_tokens(terms: Sequence[str]) -> list[str]:
+    """The dictionary's canonical names as tokens: a text saying "motor driver" and a question
+    saying "H-bridge" both carry "h-bridge", so a synonym matches whichever side it is on."""
+    return [t for term in terms for t in tokens(term)]
+
+
+def encode_document(text: str, terms: Sequence[str] | None = None) -> SparseVector:
+    """`terms` are `find_terms(text)` when the caller already has them (a chunk's terms)."""
+    found = find_terms(text) if terms is None else terms
+    counts = Counter(token_index(t) for t in (*tokens(text), *_term_tokens(found)))
     length = sum(counts.values())
     norm = K1 * (1 - B + B * length / AVG_DOC_TOKENS)
     return _vector({i: tf * (K1 + 1) / (tf + norm) for i, tf in counts.items()})
 
 
 def encode_query(text: str) -> SparseVector:
-    return _vector({token_index(t): 1.0 for t in tokens(text)})
+    return _vector({token_index(t): 1.0 for t in (*tokens(text), *_term_tokens(find_terms(text)))})

@@ -142,8 +142,7 @@ class EdgeVectorStore:
             sides.append(qe.Query.Nearest(qe.SparseVector(request.sparse.indices, request.sparse.values), using=SPARSE))
         if not sides:
             return []
-        filters = [scope_filter(qe, request.project_ids, chunk_types=types, kinds=kinds, exclude=exclude)
-                   for types, kinds in request.scopes()]  # fmt: skip
+        filters = request.filters(qe, exclude)
         if len(sides) == 1 and len(filters) == 1:
             query, prefetches = sides[0], None
         else:

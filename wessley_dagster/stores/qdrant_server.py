@@ -98,8 +98,7 @@ class QdrantServerVectorStore:
             sides.append((m.SparseVector(indices=request.sparse.indices, values=request.sparse.values), SPARSE))
         if not sides:
             return []
-        filters = [scope_filter(m, request.project_ids, chunk_types=types, kinds=kinds, exclude=exclude)
-                   for types, kinds in request.scopes()]  # fmt: skip
+        filters = request.filters(m, exclude)
         if len(sides) == 1 and len(filters) == 1:
             (query, using), prefetch = sides[0], None
         else:

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from wessley_dagster.domain.chunking import DRAWING_ONLY
 from wessley_dagster.domain.sparse import SparseVector
 
 POINT_NAMESPACE = uuid.UUID("6f1c1c62-5d0e-4a53-9d55-0d3b7f6e2a10")
@@ -68,6 +69,7 @@ class VectorQuery(BaseModel):
     chunk_types: list[str] | None = None
     kind: str | None = None  # a component's kind or a net's role must equal this
     exclude_ids: list[str] = Field(default_factory=list)
+    hide_drawings: bool = False  # leave out drawing-only parts (logos, fiducials, mounting holes)
     score_threshold: float | None = None
     fusion: Fusion = "rrf"
     prefetch: int = Field(default=40, ge=1)  # candidates per side before fusion
@@ -83,6 +85,20 @@ class VectorQuery(BaseModel):
             return 1.0, self.score_threshold
         scale = prefetches / RRF_K if self.fusion == "rrf" else float(prefetches)
         return scale, self.score_threshold * scale if self.score_threshold is not None else None
+
+    def filters(self, models: Any, exclude: Any = None) -> list[Any]:
+        """One `scope_filter` per scope (the main one first), in a store's own `models`."""
+        return [
+            scope_filter(
+                models,
+                self.project_ids,
+                chunk_types=types,
+                kinds=kinds,
+                exclude=exclude,
+                hide_drawings=self.hide_drawings,
+            )
+            for types, kinds in self.scopes()
+        ]
 
     def scopes(self) -> list[tuple[list[str] | None, list[str] | None]]:
         """(chunk types, kinds) of the main scope and of each focus, the focus within the main:
@@ -108,6 +124,7 @@ def scope_filter(
     kinds: Sequence[str] | None = None,
     component_id: str | None = None,
     exclude: Any = None,
+    hide_drawings: bool = False,
 ) -> Any:
     """The tenant filter every query and delete carries. `models` is `qdrant_edge` or
     `qdrant_client.models`: both name these classes and their keywords alike. `exclude` is a
@@ -128,6 +145,8 @@ def scope_filter(
         must_not.append(models.FieldCondition(key="load_id", match=models.MatchValue(value=exclude_load)))
     if exclude is not None:
         must_not.append(exclude)
+    if hide_drawings:
+        must_not.append(models.FieldCondition(key="flags", match=models.MatchValue(value=DRAWING_ONLY)))
     return models.Filter(must=must, must_not=must_not or None)
 
 

@@ -75,7 +75,7 @@ def test_roles_from_topology():
     assert c.role("C1").startswith("decoupling bypass capacitor on the +5V")
     assert c.role("D1").startswith("protection clamp diode on CANH")
     assert c.role("R4").startswith("current-limiting resistor for LED D2")
-    assert c.role("Q1") == "switches FAN_OUT (output), driven by FAN_EN (enable)"
+    assert c.role("Q1") == "low-side switch, switches FAN_OUT (output), driven by FAN_EN (enable)"
 
 
 def test_descriptions_say_what_where_how_and_next_to_what():
@@ -83,7 +83,7 @@ def test_descriptions_say_what_where_how_and_next_to_what():
     c = Circuit(bundle)
     text = describe_component(c, bundle.components[0])
     for expected in ("U1: can transceiver TJA1051 with 5 pins", "CAN bus interface", "High-speed CAN transceiver",
-                     "sheet CAN, page 1", "CANH to CANH (can high", "connected to "):  # fmt: skip
+                     "sheet CAN, page 1", "CANH (high) to CANH (can high", "connected to "):  # fmt: skip
         assert expected in text
     net = describe_net(c, bundle.netlist.nets[0])
     assert net.startswith("net CANH (can high, can bus): bus line") and "U1 can transceiver TJA1051 pin CANH" in net

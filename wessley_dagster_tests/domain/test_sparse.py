@@ -28,4 +28,5 @@ def test_bm25_document_weights_saturate_and_normalise_length():
     assert w(one) < w(three) < 3 * w(one)  # term frequency saturates
     assert w(long) < w(one)  # a long document weighs each occurrence less
     assert encode_query("relay relay fuse").values == [1.0, 1.0]
-    assert encode_query("CANH").indices == encode_query("can h").indices
+    # the dictionary term a name carries is on both sides: "CANH" meets "CAN high" and back
+    assert set(encode_query("can high").indices) <= set(encode_query("CANH").indices)

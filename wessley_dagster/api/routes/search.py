@@ -9,12 +9,11 @@ from pydantic import BaseModel
 
 from wessley_dagster.api.auth import Live, Who, require_project
 from wessley_dagster.api.errors import ERRORS, ApiError
+from wessley_dagster.domain.chunking import ChunkType
 from wessley_dagster.search import DEFAULT_CHUNK_TYPES, hit_record, semantic_search, similar_components
 from wessley_dagster.search.similarity import UnknownComponent
 
 router = APIRouter(tags=["search"], responses=ERRORS)
-
-ChunkType = Literal["component", "net", "text", "page"]
 
 
 class Hit(BaseModel):
