@@ -113,12 +113,26 @@ def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
         "arcadedb_peak_rss_mb": round(vm_hwm(int(pid_file.read_text()))) if pid_file.exists() else None,
     }  # fmt: skip
     figures["checks_s"] = checks_seconds(steps)
+    figures["reach_hops_10_s"] = reach_seconds(f"k{tiles}")
     if small:  # then a 7-page job beside it: its checks must take as long as on an empty store
         staged(1, "small")
         key = partition_key(PROJECT, "small")
         instance.add_dynamic_partitions(ingestion_partitions.name, [key])
         figures["small_job_checks_s"] = checks_seconds(step_seconds(instance, run_ingest(instance, key)))
     return figures
+
+
+def reach_seconds(job_id: str) -> float:
+    """The read API's deepest walk (`reach`, 10 hops) from the vehicle's first part, in seconds."""
+    from wessley_dagster.resources import build_resources
+
+    graph = build_resources(os.environ)["graph"].store
+    first = graph.read(
+        "MATCH (c:Component {project_id: $p, job_id: $j}) RETURN c.id AS id LIMIT 1", p=PROJECT, j=job_id
+    )
+    start = time.perf_counter()
+    graph.reach(PROJECT, job_id, first[0]["id"], hops=10)
+    return round(time.perf_counter() - start, 3)
 
 
 def step_seconds(instance: Any, run: Any) -> dict[str, float]:
@@ -193,8 +207,11 @@ def main() -> None:
         f"a 7-page job's checks: {baseline_checks} s on an empty store, {beside} s beside the "
         f"{b['pages']}-page vehicle (ratio {ratio})"
     )
+    print("reach, 10 hops, from the first part: " + ", ".join(f"{r['reach_hops_10_s']} s at {r['pages']} pages"
+                                                                for r in results))  # fmt: skip
     print("result: " + json.dumps({"sizes": [{k: r[k] for k in ("pages", "components", "seconds", "run_peak_rss_mb",
-                                                                 "arcadedb_peak_rss_mb", "success")} for r in results],
+                                                                 "arcadedb_peak_rss_mb", "success", "reach_hops_10_s")}
+                                             for r in results],
                                    "exponents": growth, "checks_empty_s": baseline_checks,
                                    "checks_beside_largest_s": beside, "checks_ratio": ratio}))  # fmt: skip
 

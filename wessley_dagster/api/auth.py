@@ -1,7 +1,8 @@
 """Who is asking: a bearer JWT as Supabase issues it (HS256 with `SUPABASE_JWT_SECRET`, the user
-id in `sub`, role `authenticated`), or the project's service key (role `service_role`), which
-reaches every project. A project the caller does not own answers exactly as one that does not
-exist, so that no response reveals whether it does."""
+id in `sub`, role `authenticated`, audience `authenticated` or `SUPABASE_JWT_AUDIENCE`), or the
+project's service key (role `service_role`, no audience), which reaches every project. A project
+the caller does not own answers exactly as one that does not exist, so that no response reveals
+whether it does."""
 
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ async def principal(credentials: Credentials, live: Live) -> Principal:
     if claims["role"] == "service_role":
         return Principal(None, service=True)
     if claims["role"] == "authenticated" and isinstance(claims.get("sub"), str) and claims["sub"]:
+        audience = claims.get("aud")
+        if live.jwt_audience not in (audience if isinstance(audience, list) else [audience]):
+            raise ApiError(401, "unauthenticated", f"the token is not for this API's audience {live.jwt_audience!r}")
         return Principal(claims["sub"], service=False)
     raise ApiError(403, "forbidden", f"role {claims['role']!r} cannot use this API")
 

@@ -102,6 +102,8 @@ class Backends:
     limits: BundleLimits
     jwt_secret: bytes
     url_ttl: int
+    jwt_audience: str = "authenticated"  # what a user token's `aud` must name (Supabase Auth's)
+    claim_ttl: int = 86_400  # seconds an accepted upload holds its new project for its user
 
 
 @contextmanager
@@ -121,5 +123,7 @@ def open_backends(env: Mapping[str, str], jwt_secret: bytes, url_ttl: int) -> It
             limits=live.uploads.limits(),
             jwt_secret=jwt_secret,
             url_ttl=url_ttl,
+            jwt_audience=env.get("SUPABASE_JWT_AUDIENCE", "authenticated"),
+            claim_ttl=int(env.get("WESSLEY_CLAIM_TTL_S", "86400")),
         )
         vectors.close()

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j.exceptions import ConstraintError, Neo4jError, ServiceUnavailable
 
 from wessley_dagster.domain.graph_model import ALL_LABELS, JOB_LABELS, VEHICLE, GraphPayload, node_key
@@ -49,10 +49,19 @@ def _batches(rows: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
         yield rows[start : start + size]
 
 
+# Seconds a read may run on the server before it is cancelled there (a transaction timeout).
+READ_TIMEOUT_S = 10.0
+
+
+class ReachCancelled(RuntimeError):
+    """The walk was stopped between two reads because its caller no longer wants the answer."""
+
+
 class GraphStore:
-    def __init__(self, driver: Driver, database: str | None = None) -> None:
+    def __init__(self, driver: Driver, database: str | None = None, read_timeout: float = READ_TIMEOUT_S) -> None:
         self.driver = driver
         self.database = database
+        self.read_timeout = read_timeout
 
     def _write(self, query: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
@@ -75,6 +84,7 @@ class GraphStore:
                     raise
 
     def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        @unit_of_work(timeout=self.read_timeout)
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
             return [record.data() for record in tx.run(query, params)]
 
@@ -254,27 +264,55 @@ class GraphStore:
         )
 
     def reach(
-        self, project_id: str, job_id: str, component_id: str, pin: str | None = None, hops: int = 1
+        self,
+        project_id: str,
+        job_id: str,
+        component_id: str,
+        pin: str | None = None,
+        hops: int = 1,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> list[dict[str, Any]]:
         """Components reachable from a component (or one of its pins) across at most `hops` nets.
 
-        One hop is pin → net → pin → component, four relationships; the bound is an int we build,
-        never user text, because Cypher cannot take a variable-length bound as a parameter.
-        """
+        Breadth-first over nets with visited sets: each hop is two reads anchored on unique keys
+        (the nets of the new parts, then the parts on the nets not crossed yet), so every net and
+        every part is read at most once whatever `hops` is. `cancelled` is asked between reads
+        (a client that went away stops the walk); each read has the server-side timeout."""
         if not 1 <= int(hops) <= 10:
             raise ValueError("hops must be between 1 and 10")
-        max_rels = 4 * int(hops) - (1 if pin is not None else 0)
-        start = "MATCH (s:Pin {key: $pin_key}) " if pin is not None else "MATCH (s:Component {key: $component_key}) "
-        rows = self.read(
-            start + f"MATCH path = (s)-[:HAS_PIN|ON_NET*1..{max_rels}]-(o:Component) "
-            "WHERE o.id <> $c RETURN o.id AS component_id, o.type AS type, min(length(path)) AS rels",
-            c=component_id,
-            component_key=node_key("component", project_id, job_id, component_id),
-            pin_key=node_key("pin", project_id, job_id, component_id, pin or ""),
-        )
-        offset = 1 if pin is not None else 0
+        start = node_key("component", project_id, job_id, component_id)
+        found: dict[str, tuple[str, str | None, int]] = {start: (component_id, None, 0)}
+        crossed: set[str] = set()
+        frontier = [start]
+        for hop in range(1, int(hops) + 1):
+            if cancelled():
+                raise ReachCancelled(f"reach from {component_id!r} stopped at hop {hop}")
+            if hop == 1 and pin is not None:
+                nets = self.read(
+                    "MATCH (:Pin {key: $k})-[:ON_NET]->(n:Net) RETURN DISTINCT n.key AS net",
+                    k=node_key("pin", project_id, job_id, component_id, pin),
+                )
+            else:
+                nets = self.read(
+                    "UNWIND $keys AS k MATCH (:Component {key: k})-[:HAS_PIN]->(:Pin)-[:ON_NET]->(n:Net) "
+                    "RETURN DISTINCT n.key AS net",
+                    keys=frontier,
+                )
+            fresh = [row["net"] for row in nets if row["net"] not in crossed]
+            crossed.update(fresh)
+            if not fresh:
+                break
+            parts = self.read(
+                "UNWIND $nets AS nk MATCH (:Net {key: nk})<-[:ON_NET]-(:Pin)<-[:HAS_PIN]-(o:Component) "
+                "RETURN DISTINCT o.key AS key, o.id AS component_id, o.type AS type",
+                nets=fresh,
+            )
+            frontier = [row["key"] for row in parts if row["key"] not in found]
+            found.update(
+                {row["key"]: (row["component_id"], row["type"], hop) for row in parts if row["key"] not in found}
+            )
         return sorted(
-            ({"component_id": r["component_id"], "type": r["type"], "hops": (r["rels"] + offset) // 4} for r in rows),
+            ({"component_id": cid, "type": kind, "hops": hop} for cid, kind, hop in found.values() if hop),
             key=lambda r: (r["hops"], r["component_id"]),
         )
 

@@ -302,3 +302,38 @@ def test_a_user_first_seen_gets_the_plan_and_no_project_exists_without_its_owner
     ):  # fmt: skip
         with pytest.raises(IntegrityError, match=constraint), store.engine.begin() as conn:
             conn.execute(text(sql), {"now": now, "u": newcomer})
+
+
+def test_a_claim_holds_a_new_project_for_its_user_until_it_expires(store):
+    t0 = datetime(2026, 12, 6, 12, tzinfo=UTC)
+    assert store.project_owner("claimed", now=t0) is None
+    assert store.claim_project("claimed", "alice", 60, now=t0) == "alice"
+    assert store.claim_project("claimed", "mallory", 60, now=t0 + timedelta(seconds=30)) == "alice"
+    assert store.project_owner("claimed", now=t0 + timedelta(seconds=30)) == "alice"
+    assert store.claim_project("claimed", "alice", 60, now=t0 + timedelta(seconds=50)) == "alice"  # renewed
+    assert store.project_owner("claimed", now=t0 + timedelta(seconds=100)) == "alice"
+    later = t0 + timedelta(seconds=200)  # never became a project: expired, free again
+    assert store.project_owner("claimed", now=later) is None
+    assert store.claim_project("claimed", "mallory", 60, now=later) == "mallory"
+    store.register_job(manifest("j1", user="bob", project="owned"), status="queued")
+    assert store.claim_project("owned", "mallory", 60) == "bob"  # a project's owner outranks any claim
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres", "rest"])
+def test_of_two_users_claiming_a_new_project_at_once_exactly_one_wins(backend, request, tmp_path):
+    if backend == "rest":
+        store = rest_store(request.getfixturevalue("postgrest"))
+    else:
+        url = f"sqlite:///{tmp_path / 'meta.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+        store = migrated(url)
+    users = [f"user{i}" for i in range(8)]
+    barrier = threading.Barrier(len(users))
+
+    def claim(user: str) -> str:
+        barrier.wait()
+        return store.claim_project("race", user, 600)
+
+    with ThreadPoolExecutor(len(users)) as pool:
+        holders = set(pool.map(claim, users))
+    assert len(holders) == 1 and holders <= set(users)
+    assert store.project_owner("race") == holders.pop()

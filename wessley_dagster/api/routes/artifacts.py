@@ -28,7 +28,10 @@ def artifact(
         live.signer.verify(key, expires, signature)
     except SignatureError as exc:
         raise ApiError(403, "forbidden", str(exc)) from None
-    data = live.local_artifacts.get(key) if live.local_artifacts is not None else None
+    try:
+        data = live.local_artifacts.get(key) if live.local_artifacts is not None else None
+    except ValueError:  # a key that escapes the folder or names a link: no such artifact
+        data = None
     if data is None:
         raise ApiError(404, "not_found", "no such artifact")
     return Response(data, media_type=content_type(key))

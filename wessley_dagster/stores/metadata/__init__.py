@@ -75,7 +75,13 @@ class MetadataStore(ABC):
         one as it is."""
 
     @abstractmethod
-    def project_owner(self, project_id: str) -> str | None: ...
+    def project_owner(self, project_id: str, now: datetime | None = None) -> str | None:
+        """The project's user, or the user holding an unexpired claim on it; None if neither."""
+
+    @abstractmethod
+    def claim_project(self, project_id: str, user_id: str, ttl_s: int, now: datetime | None = None) -> str:
+        """Claim a project that has no owner for `user_id` (or renew their claim), atomically:
+        of two users claiming at once exactly one holds it. Returns who holds the project now."""
 
     @abstractmethod
     def refuse_upload(self, project_id: str, job_id: str, user_id: str, error: str, upload_digest: str) -> None:

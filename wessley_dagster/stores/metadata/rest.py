@@ -10,7 +10,7 @@ from __future__ import annotations
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from postgrest import APIError
@@ -105,9 +105,18 @@ class SupabaseMetadataStore(MetadataStore):
             job["upload_digest"] = upload_digest
         self._upsert_job(job)
 
-    def project_owner(self, project_id: str) -> str | None:
+    def project_owner(self, project_id: str, now: datetime | None = None) -> str | None:
         rows = self._table("projects").select("user_id").eq("project_id", project_id).execute().data
+        if not rows:
+            rows = (self._table("upload_claims").select("user_id").eq("project_id", project_id)
+                    .gte("expires_at", (now or datetime.now(UTC)).isoformat()).execute().data)  # fmt: skip
         return rows[0]["user_id"] if rows else None
+
+    def claim_project(self, project_id: str, user_id: str, ttl_s: int, now: datetime | None = None) -> str:
+        now = now or datetime.now(UTC)
+        expires = (now + timedelta(seconds=ttl_s)).isoformat()
+        params = {"p_project": project_id, "p_user": user_id, "p_now": now.isoformat(), "p_expires": expires}
+        return self._rpc("wessley_claim_project", params)
 
     def refuse_upload(self, project_id: str, job_id: str, user_id: str, error: str, upload_digest: str) -> None:
         now = now_iso()

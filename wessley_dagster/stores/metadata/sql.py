@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -137,9 +137,32 @@ class SqlMetadataStore(MetadataStore):
                 params,
             )
 
-    def project_owner(self, project_id: str) -> str | None:
-        rows = self._rows("select user_id from projects where project_id = :p", {"p": project_id})
+    def project_owner(self, project_id: str, now: datetime | None = None) -> str | None:
+        rows = self._rows(
+            "select user_id from projects where project_id = :p union all "
+            "select user_id from upload_claims where project_id = :p and expires_at >= :now",
+            {"p": project_id, "now": (now or datetime.now(UTC)).isoformat()},
+        )
         return rows[0]["user_id"] if rows else None
+
+    def claim_project(self, project_id: str, user_id: str, ttl_s: int, now: datetime | None = None) -> str:
+        now = now or datetime.now(UTC)
+        params = {"p": project_id, "u": user_id, "now": now.isoformat(),
+                  "exp": (now + timedelta(seconds=ttl_s)).isoformat()}  # fmt: skip
+        with self.engine.begin() as conn:
+            owner = conn.execute(text("select user_id from projects where project_id = :p"), params).first()
+            if owner is not None:
+                return owner[0]
+            conn.execute(text("delete from upload_claims where project_id = :p and expires_at < :now"), params)
+            conn.execute(
+                text(
+                    "insert into upload_claims (project_id, user_id, claimed_at, expires_at) "
+                    "values (:p, :u, :now, :exp) on conflict (project_id) do update set expires_at = "
+                    "excluded.expires_at where upload_claims.user_id = excluded.user_id"
+                ),
+                params,
+            )
+            return conn.execute(text("select user_id from upload_claims where project_id = :p"), params).one()[0]
 
     def refuse_upload(self, project_id: str, job_id: str, user_id: str, error: str, upload_digest: str) -> None:
         now = now_iso()
