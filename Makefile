@@ -13,11 +13,18 @@ LAUNCHER_JAR := $(LAUNCHER)/target/neo4j-launcher-1.0.jar
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	@# setuptools' notices about editable installs of a flat layout are not the user's concern.
-	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e ".[dev]"
+# uv installs exactly what uv.lock pins (`uv lock --upgrade-package NAME` moves one dependency).
+# It runs from a venv of its own, as `uv sync` keeps .venv to the lock and would remove itself.
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --python $(PYTHON)
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(SYNC) --extra dev
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
@@ -58,7 +65,7 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 test: install $(LAUNCHER_JAR) s3proxy postgres redis chromium
-	$(BIN)/pytest -q -rs -p no:cacheprovider
+	$(BIN)/pytest -q -rs -p no:cacheprovider -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check wessley_dagster wessley_dagster_tests bench tools
@@ -75,7 +82,7 @@ serve: install
 
 # Chunking (50 MB, against LangChain and semchunk) and embedding providers.
 bench: install
-	$(BIN)/pip install --quiet -e ".[bench]"
+	$(SYNC) --extra dev --extra bench
 	$(BIN)/python -m bench.chunking
 	$(BIN)/python -m bench.embedding
 
@@ -89,7 +96,7 @@ bench-search: install
 
 # 50 concurrent clients against a live read API for 30 s, beside the same calls made in process.
 bench-api: install
-	$(BIN)/pip install --quiet -e ".[bench]"
+	$(SYNC) --extra dev --extra bench
 	$(BIN)/python -m bench.api_load
 
 # One vehicle of 9 to 999 pages end to end (the repo's bundles tiled), per-step seconds and peak memory.

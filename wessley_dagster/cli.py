@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster
 
-from wessley_dagster.demo import run_demo
+from wessley_dagster.demo import SAMPLES, run_demo
 from wessley_dagster.resources import build_resources
 
 
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="ingest the sample bundles end to end and print what was stored")
-    demo.add_argument("--bundles", type=Path, default=Path("data/bundles"))
+    demo.add_argument("--bundles", type=Path, default=SAMPLES, help="folder of <project>/<job>/ bundles")
     demo.set_defaults(func=lambda a: run_demo(a.bundles))
 
     search = sub.add_parser("search", help="semantic search within one project")

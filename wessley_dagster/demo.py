@@ -4,6 +4,7 @@ run `ingest_job` for each, and print what every backend now holds plus one searc
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ from dagster import DagsterInstance, build_resources, build_sensor_context
 from wessley_dagster.domain.bundle import MANIFEST
 from wessley_dagster.search import format_hit, semantic_search
 
+# The sample bundles ship inside the package (`data/bundles` in a checkout links here). A wheel
+# installs them as plain files, so the folder is a path on disk.
+SAMPLES = Path(str(files("wessley_dagster") / "samples"))
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the demo prints its own summary
 DEMO_QUERY = ("demo-roadster", "which relay switches the fuel pump")
 

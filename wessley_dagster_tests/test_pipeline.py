@@ -197,11 +197,16 @@ def test_downstream_assets_query_the_stores_through_the_io_managers(graph_env, i
     # What the UI shows on the table assets: row count, column schema, a preview, where it is stored.
     components = instance.get_latest_materialization_event(AssetKey("components")).asset_materialization.metadata
     assert components["dagster/row_count"].value == 10
-    assert [c.name for c in components["dagster/column_schema"].value.columns][:4] == ["id", "type", "value", "page"]
+    columns = components["dagster/column_schema"].value.columns
+    assert [c.name for c in columns][:4] == ["id", "type", "value", "page"]
+    assert columns[0].description.startswith("reference designator") and all(c.description for c in columns)
     assert components["preview"].value.splitlines()[0].startswith("| id ") and "K3" in components["preview"].value
     assert components["components.ndjson bytes"].value > 0
     assert components["components.ndjson"].value.endswith("/components.ndjson")
     record = instance.get_latest_materialization_event(AssetKey("job_record")).asset_materialization.metadata
+    # each metric its own number, which the asset's Plots tab charts across partitions
+    assert (record["components"].value, record["chunks"].value, record["vector_points"].value) == (10, 24, 24)
+    assert record["graph/Component"].value == 10 and isinstance(record["artifact_bytes"].value, int)
     stored = resources["storage"].object_store().list(key.replace("__", "/") + "/")
     assert record["storage"].value["job"] == {"local": {"objects": len(stored), "bytes": sum(o.size for o in stored)}}
     assert result.output_for_node("artifact_report") == {

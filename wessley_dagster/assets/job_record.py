@@ -1,6 +1,7 @@
 """The job's record in the metadata store: status, stage, metrics, artifact registry, quota usage."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
@@ -14,6 +15,20 @@ from wessley_dagster.io_managers.graph import loaded_graph_counts
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import StorageResource
+
+
+def metric_entries(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, MetadataValue]:
+    """Each numeric metric as an entry of its own ("components": 10, "graph/Component": 10): the
+    UI's Plots tab charts numeric entries across partitions, not values inside a JSON one."""
+    entries: dict[str, MetadataValue] = {}
+    for key, value in metrics.items():
+        if isinstance(value, Mapping):
+            entries |= metric_entries(value, f"{prefix}{key}/")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            entries[f"{prefix}{key}"] = (
+                MetadataValue.int(value) if isinstance(value, int) else MetadataValue.float(value)
+            )
+    return entries
 
 
 def _by_backend(rows: Iterable[dict]) -> dict[str, dict[str, int]]:
@@ -78,7 +93,7 @@ def job_record(
     usage = metadata.store.storage_usage(project_id)  # one query: the project's rows, this job's among them
     return MaterializeResult(
         metadata={
-            "metrics": MetadataValue.json(metrics),
+            **metric_entries(metrics),
             "quota": MetadataValue.json({k: quota[k] for k in ("plan", "ingestions_used", "storage_used_bytes")}),
             "storage": MetadataValue.json(
                 {"job": _by_backend(r for r in usage if r["job_id"] == job_id), "project": _by_backend(usage)}

@@ -67,12 +67,12 @@ class Manifest(_Model):
 
 
 class TextSpan(_Model):
-    id: str = Field(min_length=1)
-    text: str
-    page: int = Field(ge=1)
-    bbox: BBox
-    confidence: float = Field(ge=0.0, le=1.0)
-    engine: str
+    id: str = Field(min_length=1, description="the span's id, unique in the bundle")
+    text: str = Field(description="the text read")
+    page: int = Field(ge=1, description="page of the source document, from 1")
+    bbox: BBox = Field(description="[x0, y0, x1, y1] on the page")
+    confidence: float = Field(ge=0.0, le=1.0, description="the OCR engine's confidence (1 for a text layer)")
+    engine: str = Field(description="OCR engine, or pdf-text for a PDF's text layer")
 
 
 class Pin(_Model):
@@ -86,24 +86,26 @@ class Pin(_Model):
 
 
 class Component(_Model):
-    id: str = Field(min_length=1)
-    type: str
-    value: str | None = None
-    page: int = Field(ge=1)
-    bbox: BBox | None = None
-    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
-    pins: list[Pin] = Field(default_factory=list)
-    span_ids: list[str] = Field(default_factory=list)
+    id: str = Field(min_length=1, description="reference designator (R12, K3, F21)")
+    type: str = Field(description="the part's kind as analysed upstream; empty to let the source's words decide")
+    value: str | None = Field(default=None, description="value or part number (10k, 100nF, MCP2551)")
+    page: int = Field(ge=1, description="page the part is drawn on")
+    bbox: BBox | None = Field(default=None, description="[x0, y0, x1, y1] on the page")
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0, description="the analysis' confidence")
+    pins: list[Pin] = Field(default_factory=list, description="name, number, position, function")
+    span_ids: list[str] = Field(default_factory=list, description="text spans that name the part (provenance)")
     # Optional descriptive fields, kept from the source format for search and display.
-    description: str | None = None  # what the source says the part is
-    library: str | None = None  # library id, e.g. "Amplifier_Operational:LM358"
-    part: str | None = None  # the library's part (KiCad), device set (Eagle) or connector type (WireViz)
-    footprint: str | None = None  # footprint or package
-    footprint_description: str | None = None
-    datasheet: str | None = None
-    fields: dict[str, str] = Field(default_factory=dict)  # user fields, Eagle technology attributes
-    sheet: str | None = None  # the sheet's name ("Power")
-    sheet_path: str | None = None  # its hierarchical path ("/Power/")
+    description: str | None = Field(default=None, description="what the source says the part is")
+    library: str | None = Field(default=None, description='library id, e.g. "Amplifier_Operational:LM358"')
+    part: str | None = Field(
+        default=None, description="the library's part (KiCad), device set (Eagle) or connector type (WireViz)"
+    )
+    footprint: str | None = Field(default=None, description="footprint or package")
+    footprint_description: str | None = Field(default=None, description="what the footprint library says of it")
+    datasheet: str | None = Field(default=None, description="datasheet URL")
+    fields: dict[str, str] = Field(default_factory=dict, description="user fields, Eagle technology attributes")
+    sheet: str | None = Field(default=None, description='the sheet\'s name ("Power")')
+    sheet_path: str | None = Field(default=None, description='its hierarchical path ("/Power/")')
 
 
 class Connection(_Model):
@@ -112,11 +114,11 @@ class Connection(_Model):
 
 
 class Net(_Model):
-    name: str = Field(min_length=1)
-    voltage_level: str | None = None
-    is_bus: bool = False
-    connections: list[Connection] = Field(default_factory=list)
-    description: str | None = None  # e.g. a harness wire's cable type, colour and gauge
+    name: str = Field(min_length=1, description="the net's name (GND, /CAN_TX, N$12)")
+    voltage_level: str | None = Field(default=None, description="its voltage where the source states it")
+    is_bus: bool = Field(default=False, description="whether it is a bus")
+    connections: list[Connection] = Field(default_factory=list, description="the component pins on it")
+    description: str | None = Field(default=None, description="e.g. a harness wire's cable type, colour and gauge")
 
 
 class Junction(_Model):

@@ -45,19 +45,20 @@ class ChunkSettings(BaseModel):
 class Chunk(BaseModel):
     model_config = ConfigDict(use_enum_values=True)  # chunk_type is stored and logged as its string
 
-    chunk_id: str
-    chunk_type: ChunkType
-    text: str
-    page: int | None = None
-    component_id: str | None = None
-    net: str | None = None
-    component_ids: list[str] = Field(default_factory=list)  # the parts it names or describes
-    kind: str | None = None  # a component's kind, a net's role
-    span_ids: list[str] = Field(default_factory=list)
-    terms: list[str] = Field(default_factory=list)
-    # DRAWING_ONLY for a logo, fiducial or mounting hole: stored, not offered for a part question.
+    chunk_id: str = Field(description="text:p<page>:<n>, component:<ref>, net:<name> or page:<n>")
+    chunk_type: ChunkType = Field(description="text, component, net or page")
+    text: str = Field(description="what is indexed: BM25 reads it all, the dense embedder its opening")
+    page: int | None = Field(default=None, description="the page it is on")
+    component_id: str | None = Field(default=None, description="the part a component chunk describes")
+    net: str | None = Field(default=None, description="the net a net chunk describes")
+    component_ids: list[str] = Field(default_factory=list, description="the parts it names or describes")
+    kind: str | None = Field(default=None, description="a component's kind, a net's role")
+    span_ids: list[str] = Field(default_factory=list, description="the text spans it covers")
+    terms: list[str] = Field(default_factory=list, description="dictionary terms and normalised values in it")
     # A keyword list, as the vector stores filter keywords (Qdrant Edge 0.9 does not match booleans).
-    flags: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(
+        default_factory=list, description="drawing-only: a logo, fiducial or mounting hole, not offered for a part"
+    )
 
     @property
     def drawing_only(self) -> bool:

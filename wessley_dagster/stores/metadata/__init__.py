@@ -9,13 +9,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
+from importlib.resources import files
 from typing import Any, TypedDict
 
 from wessley_dagster.domain.bundle import Manifest
 
 # The project is installed editable (make install), so the repository's migrations are the source.
-MIGRATIONS = Path(__file__).resolve().parents[3] / "supabase" / "migrations"
+# The schema ships inside the package (read through importlib.resources, so an installed wheel
+# finds it); `supabase/migrations` in a checkout links here, where the Supabase CLI looks.
+SCHEMA = files("wessley_dagster.stores.metadata") / "schema"
+MIGRATIONS = SCHEMA / "migrations"
 
 # Job statuses that end a job without counting against the user's quota.
 REFUSED = ("invalid", "rejected")

@@ -17,6 +17,7 @@ from wessley_dagster.domain.bundle import Manifest
 from wessley_dagster.stores.metadata import (
     FREE_PLAN,
     MIGRATIONS,
+    SCHEMA,
     TABLES,
     MetadataStore,
     Plan,
@@ -26,7 +27,7 @@ from wessley_dagster.stores.metadata import (
     now_iso,
 )
 
-PLAIN_POSTGRES = MIGRATIONS.parent / "plain_postgres.sql"
+PLAIN_POSTGRES = SCHEMA / "plain_postgres.sql"
 POSTGRES_ONLY = "-- postgres-only"
 
 
@@ -59,7 +60,7 @@ class SqlMetadataStore(MetadataStore):
             done = {row[0] for row in conn.execute(text("select version from schema_migrations"))}
             if postgres:
                 conn.exec_driver_sql(PLAIN_POSTGRES.read_text())
-        for path in sorted(MIGRATIONS.glob("*.sql")):
+        for path in sorted((p for p in MIGRATIONS.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name):
             version = path.name.split("_", 1)[0]
             if version in done:
                 continue
