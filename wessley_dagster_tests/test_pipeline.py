@@ -205,7 +205,7 @@ def test_downstream_assets_query_the_stores_through_the_io_managers(graph_env, i
     assert components["components.ndjson"].value.endswith("/components.ndjson")
     record = instance.get_latest_materialization_event(AssetKey("job_record")).asset_materialization.metadata
     # each metric its own number, which the asset's Plots tab charts across partitions
-    assert (record["components"].value, record["chunks"].value, record["vector_points"].value) == (10, 24, 24)
+    assert (record["components"].value, record["nets"].value, record["vector_points"].value) == (10, 10, 24)
     assert record["graph/Component"].value == 10 and isinstance(record["artifact_bytes"].value, int)
     stored = resources["storage"].object_store().list(key.replace("__", "/") + "/")
     assert record["storage"].value["job"] == {"local": {"objects": len(stored), "bytes": sum(o.size for o in stored)}}

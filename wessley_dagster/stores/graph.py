@@ -186,9 +186,10 @@ class GraphStore:
                 j=job_id,
             )
         ]
-        rows += self.read(
-            "MATCH (:Vehicle {project_id: $p})-[r:CONTAINS]->(:Component {project_id: $p, job_id: $j}) "
+        rows += self.read(  # anchored on the vehicle's unique key: a planner may scan a label otherwise
+            "MATCH (:Vehicle {key: $v})-[r:CONTAINS]->(:Component {project_id: $p, job_id: $j}) "
             "RETURN type(r) AS t, count(r) AS c",
+            v=node_key("vehicle", project_id),
             p=project_id,
             j=job_id,
         )

@@ -38,7 +38,8 @@ from wessley_dagster_tests.servers import ApiServer
 from wessley_dagster_tests.test_pipeline import run
 
 SECRET = "api-test-jwt-secret-with-at-least-32-bytes"
-ALICE, BOB = str(uuid.uuid4()), str(uuid.uuid4())
+# Fixed ids (uuid5 of a name): test ids must be the same in every xdist worker's collection.
+ALICE, BOB = (str(uuid.uuid5(uuid.NAMESPACE_URL, f"wessley-test/{name}")) for name in ("alice", "bob"))
 URL_TTL = 4
 
 

@@ -35,7 +35,8 @@ from wessley_dagster_tests.servers import ApiServer
 from wessley_dagster_tests.test_pipeline import run
 
 SECRET = "hostile-test-jwt-secret-with-at-least-32-bytes"
-ALICE, BOB = str(uuid.uuid4()), str(uuid.uuid4())
+# Fixed ids (uuid5 of a name): test ids must be the same in every xdist worker's collection.
+ALICE, BOB = (str(uuid.uuid5(uuid.NAMESPACE_URL, f"wessley-test/{name}")) for name in ("alice", "bob"))
 MAX_FILE_MB = 1
 TOTAL = MAX_FILE_MB * 2**20 * 5  # the upload limit: each of the five allowed files at its limit
 
