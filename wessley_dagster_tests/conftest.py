@@ -31,6 +31,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     items.sort(key=rank)  # stable: every other file keeps its place
 
+
 REPO = Path(__file__).resolve().parents[1]
 BUNDLES = REPO / "data" / "bundles"
 SYNTHETIC = BUNDLES / "demo-roadster" / "fuel-pump-2019"
