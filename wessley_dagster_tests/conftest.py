@@ -18,21 +18,6 @@ from wessley_dagster.resources import build_resources
 from wessley_dagster.stores.arcadedb import ArcadeDBServer
 from wessley_dagster_tests.servers import Neo4jServer, PostgresServer, S3ProxyServer, free_port
 
-# The longest files first (measured with --durations): xdist's two workers, told not to reorder
-# files by their number of tests (--no-loadscope-reorder), take files in this
-# order as they free up, so the longest start at once and both workers end together.
-SLOWEST_FIRST = ("test_graph_faults.py", "test_launch_paths.py", "api/test_api.py", "test_celery.py",
-                 "test_pipeline.py", "test_packaging.py", "test_metadata_faults.py", "test_ui.py")  # fmt: skip
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        path = item.nodeid.split("::", 1)[0]
-        return next((i for i, name in enumerate(SLOWEST_FIRST) if path.endswith(name)), len(SLOWEST_FIRST))
-
-    items.sort(key=rank)  # stable: every other file keeps its place
-
-
 REPO = Path(__file__).resolve().parents[1]
 BUNDLES = REPO / "data" / "bundles"
 SYNTHETIC = BUNDLES / "demo-roadster" / "fuel-pump-2019"
