@@ -204,7 +204,7 @@ class Circuit:
         a BST pin is a bootstrap capacitor, a resistor into a MOSFET gate a gate resistor, two
         resistors meeting on a signal with one to ground a voltage divider."""
         kind = self.kinds[component_id]
-        if kind not in _PASSIVES or len(self.nets_of.get(component_id, {})) != 2:
+        if kind not in _PASSIVES or not self._two_terminal(component_id):
             return []
         found = []
         for net in self.component_nets(component_id):
@@ -238,9 +238,7 @@ class Circuit:
         partners = [
             link.component_id
             for link in self.members[net]
-            if link.component_id != component_id
-            and self.kinds.get(link.component_id) == "resistor"
-            and len(self.nets_of.get(link.component_id, {})) == 2
+            if link.component_id != component_id and self._series_resistor(link.component_id)
         ]
         for partner in partners:
             theirs = [n for n in self.component_nets(partner) if n != net]
@@ -249,6 +247,12 @@ class Circuit:
                 source = next(n for n in (*mine, *theirs) if n not in grounded)
                 return [f"voltage divider with {partner} measuring {self.net_words(source)} on {self.net_words(net)}"]
         return []
+
+    def _two_terminal(self, component_id: str) -> bool:
+        return len(self.nets_of.get(component_id, {})) == 2
+
+    def _series_resistor(self, component_id: str) -> bool:
+        return self.kinds.get(component_id) == "resistor" and self._two_terminal(component_id)
 
     def reaches(self, component_id: str) -> dict[str, list[str]]:
         """An IC's partners by kind, through its signal nets and one series resistor beyond:
@@ -262,7 +266,7 @@ class Circuit:
                 if other == component_id:
                     continue
                 beyond = [other]
-                if self.kinds.get(other) == "resistor" and len(self.nets_of.get(other, {})) == 2:
+                if self._series_resistor(other):
                     beyond += [
                         far.component_id
                         for n in self.component_nets(other)

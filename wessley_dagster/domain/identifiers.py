@@ -67,9 +67,14 @@ _TOKENS = re.compile(r"[A-Za-z0-9]+")
 def spelled_out(name: str) -> list[str]:
     """The abbreviations in an identifier, spelled out from the glossary: "PUMP_EN" -> ["enable"],
     "HO2S_1" -> ["heated oxygen sensor"]. Whole tokens are looked up before their words."""
-    tokens = [t.lower() for t in _TOKENS.findall(name)]
-    words = [*tokens, *identifier_words(name)]
-    return list(dict.fromkeys(GLOSSARY[w] for w in words if w in GLOSSARY))
+    return list(_spelled_out(name))
+
+
+@lru_cache(maxsize=65536)
+def _spelled_out(name: str) -> tuple[str, ...]:
+    """Cached: every pin and net label asks, and a vehicle's pin names repeat (1, 2, GND, OUT)."""
+    words = [*(t.lower() for t in _TOKENS.findall(name)), *identifier_words(name)]
+    return tuple(dict.fromkeys(GLOSSARY[w] for w in words if w in GLOSSARY))
 
 
 def readable(name: str) -> str:

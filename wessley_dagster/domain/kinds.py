@@ -219,12 +219,14 @@ def _settle(kind: str, by_ref: str, pin_count: int) -> str:
 
 
 # Parts that are only drawn: nothing a technician asks for when looking for a part.
-DRAWING_KINDS = frozenset({"logo", "mounting hole", "test point"})
+DRAWN_KINDS = frozenset({"logo", "mounting hole"})  # fiducials and stand-offs among them
+# The kinds a question names when it asks for drawing-only parts: search then shows them.
+DRAWING_KINDS = DRAWN_KINDS | {"test point"}
 
 
 def drawing_only(kind: str, connected_pins: int) -> bool:
     """Fiducials, logos, stand-offs, mounting holes, and test points or unknown parts with no net."""
-    return kind in ("logo", "mounting hole") or (connected_pins == 0 and kind in ("test point", "component"))
+    return kind in DRAWN_KINDS or (connected_pins == 0 and kind in ("test point", "component"))
 
 
 # What each kind is for, in a technician's words: written into descriptions so that a question

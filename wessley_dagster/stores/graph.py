@@ -308,10 +308,9 @@ class GraphStore:
                 "RETURN DISTINCT o.key AS key, o.id AS component_id, o.type AS type",
                 nets=fresh,
             )
-            frontier = [row["key"] for row in parts if row["key"] not in found]
-            found.update(
-                {row["key"]: (row["component_id"], row["type"], hop) for row in parts if row["key"] not in found}
-            )
+            reached = {row["key"]: (row["component_id"], row["type"], hop) for row in parts if row["key"] not in found}
+            found.update(reached)
+            frontier = list(reached)
         return sorted(
             ({"component_id": cid, "type": kind, "hops": hop} for cid, kind, hop in found.values() if hop),
             key=lambda r: (r["hops"], r["component_id"]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import Any, TypedDict
 
@@ -44,6 +44,12 @@ FREE_PLAN = Plan(plan="free", monthly_ingestion_limit=100, storage_limit_bytes=1
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def claim_window(ttl_s: int, now: datetime | None = None) -> tuple[str, str]:
+    """(from, until) of a claim made `now` for `ttl_s` seconds, as the ISO strings both stores compare."""
+    start = now or datetime.now(UTC)
+    return start.isoformat(), (start + timedelta(seconds=ttl_s)).isoformat()
 
 
 def month_start(now: datetime) -> str:

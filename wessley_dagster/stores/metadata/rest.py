@@ -10,7 +10,7 @@ from __future__ import annotations
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from postgrest import APIError
@@ -25,6 +25,7 @@ from wessley_dagster.stores.metadata import (
     MetadataStore,
     Plan,
     UnknownJob,
+    claim_window,
     month_start,
     next_month,
     now_iso,
@@ -113,9 +114,8 @@ class SupabaseMetadataStore(MetadataStore):
         return rows[0]["user_id"] if rows else None
 
     def claim_project(self, project_id: str, user_id: str, ttl_s: int, now: datetime | None = None) -> str:
-        now = now or datetime.now(UTC)
-        expires = (now + timedelta(seconds=ttl_s)).isoformat()
-        params = {"p_project": project_id, "p_user": user_id, "p_now": now.isoformat(), "p_expires": expires}
+        start, until = claim_window(ttl_s, now)
+        params = {"p_project": project_id, "p_user": user_id, "p_now": start, "p_expires": until}
         return self._rpc("wessley_claim_project", params)
 
     def refuse_upload(self, project_id: str, job_id: str, user_id: str, error: str, upload_digest: str) -> None:

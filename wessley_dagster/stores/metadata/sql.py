@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -22,6 +22,7 @@ from wessley_dagster.stores.metadata import (
     MetadataStore,
     Plan,
     UnknownJob,
+    claim_window,
     month_start,
     next_month,
     now_iso,
@@ -147,9 +148,8 @@ class SqlMetadataStore(MetadataStore):
         return rows[0]["user_id"] if rows else None
 
     def claim_project(self, project_id: str, user_id: str, ttl_s: int, now: datetime | None = None) -> str:
-        now = now or datetime.now(UTC)
-        params = {"p": project_id, "u": user_id, "now": now.isoformat(),
-                  "exp": (now + timedelta(seconds=ttl_s)).isoformat()}  # fmt: skip
+        start, until = claim_window(ttl_s, now)
+        params = {"p": project_id, "u": user_id, "now": start, "exp": until}
         with self.engine.begin() as conn:
             owner = conn.execute(text("select user_id from projects where project_id = :p"), params).first()
             if owner is not None:
