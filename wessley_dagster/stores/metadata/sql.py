@@ -141,8 +141,9 @@ class SqlMetadataStore(MetadataStore):
 
     def project_owner(self, project_id: str, now: datetime | None = None) -> str | None:
         rows = self._rows(
-            "select user_id from projects where project_id = :p union all "
-            "select user_id from upload_claims where project_id = :p and expires_at >= :now",
+            # The project's owner outranks a claim, as in claim_project; a UNION alone keeps no order.
+            "select user_id, 0 as rank from projects where project_id = :p union all "
+            "select user_id, 1 from upload_claims where project_id = :p and expires_at >= :now order by rank",
             {"p": project_id, "now": (now or datetime.now(UTC)).isoformat()},
         )
         return rows[0]["user_id"] if rows else None
