@@ -4,6 +4,7 @@ under a temporary WESSLEY_HOME (Qdrant Edge, a local artifacts folder, SQLite)."
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The tests watch every retry of a step whose backend is down: a short first wait keeps the same
+# retries and backoff without the production pause (set before wessley_dagster reads it at import).
+os.environ.setdefault("WESSLEY_RETRY_DELAY_S", "0.25")
+
 from dagster import DagsterInstance, instance_for_test
 
 from wessley_dagster.partitions import ingestion_partitions

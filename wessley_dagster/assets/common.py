@@ -1,5 +1,6 @@
 """What every per-job asset shares: its partition, its retry policy, its project/job ids."""
 
+import os
 import warnings
 from typing import Any
 
@@ -31,8 +32,14 @@ PER_JOB = {
 # Chosen knowingly; its beta notice would otherwise print once per asset at every load.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
 
-# A backend that is configured but down fails the step after these retries, never silently.
-BACKEND_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+# A backend that is configured but down fails the step after these retries, never silently. The
+# first wait (`WESSLEY_RETRY_DELAY_S`, default 2 s) doubles at each retry.
+BACKEND_RETRY = RetryPolicy(
+    max_retries=3,
+    delay=float(os.environ.get("WESSLEY_RETRY_DELAY_S") or 2),
+    backoff=Backoff.EXPONENTIAL,
+    jitter=Jitter.PLUS_MINUS,
+)
 
 ARTIFACTS_IO = "artifacts_io_manager"
 # Qdrant Edge admits one process at a time: the steps that open the vector store share a pool
