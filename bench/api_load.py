@@ -30,17 +30,26 @@ import dagster
 import httpx
 
 from wessley_dagster.api.auth import issue_token
-from wessley_dagster.resources import build_resources
+from wessley_dagster.resources.profiles import build_resources
 from wessley_dagster.search import semantic_search
+from wessley_dagster.settings import Settings
 from wessley_dagster_tests.servers import ApiServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
-QUESTIONS = ["which relay switches the fuel pump", "fuel pump fuse", "what drives the injector",
-             "CAN bus transceiver", "ignition sense input", "MOSFET low side switch"]  # fmt: skip
+QUESTIONS = [
+    "which relay switches the fuel pump",
+    "fuel pump fuse",
+    "what drives the injector",
+    "CAN bus transceiver",
+    "ignition sense input",
+    "MOSFET low side switch",
+]
 PROJECT, JOB = "demo-roadster", "fuel-pump-2019"
-GRAPH = [("members", f"/v1/projects/{PROJECT}/nets/FUEL_PUMP_PWR/members", {}),
-         ("reach", f"/v1/projects/{PROJECT}/components/K3/reach", {"job_id": JOB, "hops": 2}),
-         ("path", f"/v1/projects/{PROJECT}/path", {"job_id": JOB, "from": "K3", "to": "M1"})]  # fmt: skip
+GRAPH = [
+    ("members", f"/v1/projects/{PROJECT}/nets/FUEL_PUMP_PWR/members", {}),
+    ("reach", f"/v1/projects/{PROJECT}/components/K3/reach", {"job_id": JOB, "hops": 2}),
+    ("path", f"/v1/projects/{PROJECT}/path", {"job_id": JOB, "from": "K3", "to": "M1"}),
+]
 
 
 def request_mix(rng: random.Random) -> tuple[str, str, dict[str, Any]]:
@@ -54,8 +63,11 @@ def request_mix(rng: random.Random) -> tuple[str, str, dict[str, Any]]:
 
 def percentiles(values: list[float]) -> dict[str, float]:
     cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return {"p50_ms": round(cuts[49] * 1000, 2), "p95_ms": round(cuts[94] * 1000, 2),
-            "p99_ms": round(cuts[98] * 1000, 2)}  # fmt: skip
+    return {
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p95_ms": round(cuts[94] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+    }
 
 
 async def load(url: str, token: str, clients: int, seconds: float) -> tuple[dict[str, list[float]], dict[str, int]]:
@@ -65,8 +77,9 @@ async def load(url: str, token: str, clients: int, seconds: float) -> tuple[dict
     # aiohttp: the load generator shares the 2 cores with the server, and httpx costs it about
     # twice the server's own CPU per request.
     connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(url, headers={"Authorization": f"Bearer {token}"}, connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=60)) as client:  # fmt: skip
+    async with aiohttp.ClientSession(
+        url, headers={"Authorization": f"Bearer {token}"}, connector=connector, timeout=aiohttp.ClientTimeout(total=60)
+    ) as client:
 
         async def one_client(seed: int) -> None:
             rng = random.Random(seed)
@@ -87,7 +100,7 @@ async def load(url: str, token: str, clients: int, seconds: float) -> tuple[dict
 
 def in_process(env: dict[str, str], rounds: int) -> dict[str, list[float]]:
     """The peer: each endpoint's work through the same stores, one call at a time."""
-    resources = build_resources(env)
+    resources = build_resources(Settings.from_env(env))
     served = ("graph", "vectors", "metadata", "embeddings_model", "storage")
     with dagster.build_resources({k: resources[k] for k in served}) as live:
         embedder, artifacts = live.embeddings_model.embedder(), live.storage.object_store()
@@ -126,8 +139,12 @@ def main() -> None:
     dagster_home = work / "dagster_home"
     dagster_home.mkdir()
     shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")
-    env = {"WESSLEY_HOME": str(work / "home"), "DAGSTER_HOME": str(dagster_home),
-           "WESSLEY_ARCADEDB_BOLT_PORT": str(free_port()), "WESSLEY_ARCADEDB_HTTP_PORT": str(free_port())}  # fmt: skip
+    env = {
+        "WESSLEY_HOME": str(work / "home"),
+        "DAGSTER_HOME": str(dagster_home),
+        "WESSLEY_ARCADEDB_BOLT_PORT": str(free_port()),
+        "WESSLEY_ARCADEDB_HTTP_PORT": str(free_port()),
+    }
     full_env = {**os.environ, **env}
     cli = [sys.executable, "-m", "wessley_dagster.cli"]
     try:
@@ -150,18 +167,28 @@ def main() -> None:
 
     figures: dict[str, Any] = {"clients": args.clients, "seconds": args.seconds, "endpoints": {}}
     total = 0
-    print(f"{'endpoint':<8} {'requests':>9} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} "
-          f"{'in-process p50 ms':>18} {'ratio p50':>9}")  # fmt: skip
+    print(
+        f"{'endpoint':<8} {'requests':>9} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} "
+        f"{'in-process p50 ms':>18} {'ratio p50':>9}"
+    )
     for name in ("search", "status", "members", "reach", "path"):
         done = latencies.get(name, [])
         total += len(done)
-        row = {"requests": len(done), "rps": round(len(done) / args.seconds, 1), **percentiles(done),
-               "errors": errors.get(name, 0), "in_process_p50_ms": percentiles(peer[name])["p50_ms"]}  # fmt: skip
+        row = {
+            "requests": len(done),
+            "rps": round(len(done) / args.seconds, 1),
+            **percentiles(done),
+            "errors": errors.get(name, 0),
+            "in_process_p50_ms": percentiles(peer[name])["p50_ms"],
+        }
         row["ratio_p50"] = round(row["p50_ms"] / row["in_process_p50_ms"], 1)
         figures["endpoints"][name] = row
         cells = [row[k] for k in ("requests", "rps", "p50_ms", "p95_ms", "p99_ms", "errors")]
-        print(f"{name:<8} " + " ".join(f"{c:>{w}}" for c, w in zip(cells, (9, 7, 8, 8, 8, 6), strict=True))
-              + f" {row['in_process_p50_ms']:>18} {row['ratio_p50']:>9}")  # fmt: skip
+        print(
+            f"{name:<8} "
+            + " ".join(f"{c:>{w}}" for c, w in zip(cells, (9, 7, 8, 8, 8, 6), strict=True))
+            + f" {row['in_process_p50_ms']:>18} {row['ratio_p50']:>9}"
+        )
     figures["rps"] = round(total / args.seconds, 1)
     figures["errors"] = sum(errors.values())
     print(f"total {total} requests, {figures['rps']} per second, {figures['errors']} errors")

@@ -49,8 +49,13 @@ def corpus(megabytes: float) -> SpanColumns:
     base = SpanColumns.from_spans(real_spans())
     order = base.reading_order()
     if order is not None:
-        base = SpanColumns([base.ids[i] for i in order], [base.texts[i] for i in order], base.pages[order],
-                           base.tops[order], base.x0s[order])  # fmt: skip
+        base = SpanColumns(
+            [base.ids[i] for i in order],
+            [base.texts[i] for i in order],
+            base.pages[order],
+            base.tops[order],
+            base.x0s[order],
+        )
     # Renumber pages 1..n so that copies follow each other.
     _, pages = np.unique(base.pages, return_inverse=True)
     pages = pages + 1
@@ -103,24 +108,39 @@ def main() -> None:
         ),
         "semchunk": lambda: sum(len(c) for c in semchunker(page_texts(columns), overlap=args.overlap)),
     }
-    sample = SpanColumns(columns.ids[:20000], columns.texts[:20000], columns.pages[:20000], columns.tops[:20000],
-                         columns.x0s[:20000])  # fmt: skip
+    sample = SpanColumns(
+        columns.ids[:20000], columns.texts[:20000], columns.pages[:20000], columns.tops[:20000], columns.x0s[:20000]
+    )
     text_windows(sample, settings), langchain.split_text(" ".join(sample.texts))  # warm-up
     figures = {}
-    print(f"corpus: {megabytes:.1f} MB, {len(columns.texts):,} spans, {int(columns.pages.max()):,} pages; "
-          f"chunk size {args.size}, overlap {args.overlap} characters")  # fmt: skip
+    print(
+        f"corpus: {megabytes:.1f} MB, {len(columns.texts):,} spans, {int(columns.pages.max()):,} pages; "
+        f"chunk size {args.size}, overlap {args.overlap} characters"
+    )
     for name, run in runs.items():
         seconds, chunks = best_of(run, args.rounds)
-        figures[name] = {"chunks": chunks, "seconds": round(seconds, 3), "chunks_per_s": round(chunks / seconds),
-                         "mb_per_s": round(megabytes / seconds, 1)}  # fmt: skip
-        print(f"{name:42} {chunks:>9,} chunks {seconds:7.2f} s {chunks / seconds:>10,.0f} chunks/s "
-              f"{megabytes / seconds:6.1f} MB/s")  # fmt: skip
+        figures[name] = {
+            "chunks": chunks,
+            "seconds": round(seconds, 3),
+            "chunks_per_s": round(chunks / seconds),
+            "mb_per_s": round(megabytes / seconds, 1),
+        }
+        print(
+            f"{name:42} {chunks:>9,} chunks {seconds:7.2f} s {chunks / seconds:>10,.0f} chunks/s "
+            f"{megabytes / seconds:6.1f} MB/s"
+        )
     ours = figures.pop("wessley span windows")
     fastest = max(figures, key=lambda k: figures[k]["mb_per_s"])
     ratio = round(ours["mb_per_s"] / figures[fastest]["mb_per_s"], 2)
     print(f"ours / fastest peer ({fastest}), MB/s: {ratio}x")
-    result = {"corpus_mb": round(megabytes, 1), "chunks_per_s": ours["chunks_per_s"], "mb_per_s": ours["mb_per_s"],
-              "fastest_peer": fastest, "ratio_mb_per_s": ratio, "peers": figures}  # fmt: skip
+    result = {
+        "corpus_mb": round(megabytes, 1),
+        "chunks_per_s": ours["chunks_per_s"],
+        "mb_per_s": ours["mb_per_s"],
+        "fastest_peer": fastest,
+        "ratio_mb_per_s": ratio,
+        "peers": figures,
+    }
     print("result: " + json.dumps(result))
 
 

@@ -44,17 +44,32 @@ def tiled(tiles: int) -> Any:
 
             spans += [moved(s) for s in source.text_spans]
             comps += [moved(c, span_ids=[i + tag for i in c.span_ids]) for c in source.components]
-            nets += [n.model_copy(update={"name": n.name + tag, "connections": [
-                x.model_copy(update={"component_id": x.component_id + tag}) for x in n.connections]})
-                for n in source.netlist.nets]  # fmt: skip
+            nets += [
+                n.model_copy(
+                    update={
+                        "name": n.name + tag,
+                        "connections": [
+                            x.model_copy(update={"component_id": x.component_id + tag}) for x in n.connections
+                        ],
+                    }
+                )
+                for n in source.netlist.nets
+            ]
             junctions += [moved(j, net=j.net and j.net + tag) for j in source.netlist.junctions]
-            segments += [moved(s, net=s.net and s.net + tag, junction_ids=[i + tag for i in s.junction_ids])
-                         for s in source.netlist.line_segments]  # fmt: skip
+            segments += [
+                moved(s, net=s.net and s.net + tag, junction_ids=[i + tag for i in s.junction_ids])
+                for s in source.netlist.line_segments
+            ]
             offset += source.manifest.page_count
-    manifest = sources[0].manifest.model_copy(update={"project_id": PROJECT, "job_id": f"k{tiles}",
-                                                      "page_count": offset})  # fmt: skip
-    return Bundle(manifest=manifest, text_spans=spans, components=comps,
-                  netlist=Netlist(nets=nets, junctions=junctions, line_segments=segments))  # fmt: skip
+    manifest = sources[0].manifest.model_copy(
+        update={"project_id": PROJECT, "job_id": f"k{tiles}", "page_count": offset}
+    )
+    return Bundle(
+        manifest=manifest,
+        text_spans=spans,
+        components=comps,
+        netlist=Netlist(nets=nets, junctions=junctions, line_segments=segments),
+    )
 
 
 def vm_hwm(pid: int) -> float:
@@ -91,7 +106,7 @@ def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
 
     from wessley_dagster.definitions import defs
     from wessley_dagster.domain.bundle import partition_key
-    from wessley_dagster.execution import run_ingest
+    from wessley_dagster.launch import run_ingest
     from wessley_dagster.partitions import ingestion_partitions
     from wessley_dagster.sensors import upload_sensor
 
@@ -108,10 +123,13 @@ def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
     steps = step_seconds(instance, run)
     pid_file = home / "arcadedb" / "server.pid"
     figures = {
-        **size, "success": run.is_success, "seconds": round(total, 1), "steps": steps,
+        **size,
+        "success": run.is_success,
+        "seconds": round(total, 1),
+        "steps": steps,
         "run_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "arcadedb_peak_rss_mb": round(vm_hwm(int(pid_file.read_text()))) if pid_file.exists() else None,
-    }  # fmt: skip
+    }
     figures["checks_s"] = checks_seconds(steps)
     figures["reach_hops_10_s"] = reach_seconds(f"k{tiles}")
     if small:  # then a 7-page job beside it: its checks must take as long as on an empty store
@@ -124,9 +142,9 @@ def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
 
 def reach_seconds(job_id: str) -> float:
     """The read API's deepest walk (`reach`, 10 hops) from the vehicle's first part, in seconds."""
-    from wessley_dagster.resources import build_resources
+    from wessley_dagster.resources.profiles import build_resources
 
-    graph = build_resources(os.environ)["graph"].store
+    graph = build_resources()["graph"].store
     first = graph.read(
         "MATCH (c:Component {project_id: $p, job_id: $j}) RETURN c.id AS id LIMIT 1", p=PROJECT, j=job_id
     )
@@ -137,8 +155,11 @@ def reach_seconds(job_id: str) -> float:
 
 def step_seconds(instance: Any, run: Any) -> dict[str, float]:
     """Each step's wall seconds, from the instance's step statistics."""
-    return {stat.step_key: round(stat.end_time - stat.start_time, 2)
-            for stat in instance.get_run_step_stats(run.run_id) if stat.start_time and stat.end_time}  # fmt: skip
+    return {
+        stat.step_key: round(stat.end_time - stat.start_time, 2)
+        for stat in instance.get_run_step_stats(run.run_id)
+        if stat.start_time and stat.end_time
+    }
 
 
 def checks_seconds(steps: dict[str, float]) -> float:
@@ -182,16 +203,23 @@ def main() -> None:
             try:
                 out = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=True).stdout
             finally:
-                subprocess.run([sys.executable, "-m", "wessley_dagster.cli", "arcadedb", "stop"], env=env,
-                               capture_output=True, check=False)  # fmt: skip
+                subprocess.run(
+                    [sys.executable, "-m", "wessley_dagster.cli", "arcadedb", "stop"],
+                    env=env,
+                    capture_output=True,
+                    check=False,
+                )
         figures = json.loads(out.rsplit("figures: ", 1)[1])
         if tiles == 1:  # a 7-page job alone in its store
             baseline_checks = figures["checks_s"]
         if tiles in sizes:
             results.append(figures)
-            print(f"{figures['pages']:>5} pages {figures['components']:>6} components: {figures['seconds']:>7} s, "
-                  f"run peak {figures['run_peak_rss_mb']} MB, ArcadeDB peak {figures['arcadedb_peak_rss_mb']} MB, "
-                  f"success {figures['success']}", flush=True)  # fmt: skip
+            print(
+                f"{figures['pages']:>5} pages {figures['components']:>6} components: {figures['seconds']:>7} s, "
+                f"run peak {figures['run_peak_rss_mb']} MB, ArcadeDB peak {figures['arcadedb_peak_rss_mb']} MB, "
+                f"success {figures['success']}",
+                flush=True,
+            )
     a, b = results[-2], results[-1]
     growth = {step: exponent(a, b, a["steps"].get(step, 0), seconds) for step, seconds in b["steps"].items()}
     by_step: dict[str, list[float]] = defaultdict(list)
@@ -207,13 +235,36 @@ def main() -> None:
         f"a 7-page job's checks: {baseline_checks} s on an empty store, {beside} s beside the "
         f"{b['pages']}-page vehicle (ratio {ratio})"
     )
-    print("reach, 10 hops, from the first part: " + ", ".join(f"{r['reach_hops_10_s']} s at {r['pages']} pages"
-                                                                for r in results))  # fmt: skip
-    print("result: " + json.dumps({"sizes": [{k: r[k] for k in ("pages", "components", "seconds", "run_peak_rss_mb",
-                                                                 "arcadedb_peak_rss_mb", "success", "reach_hops_10_s")}
-                                             for r in results],
-                                   "exponents": growth, "checks_empty_s": baseline_checks,
-                                   "checks_beside_largest_s": beside, "checks_ratio": ratio}))  # fmt: skip
+    print(
+        "reach, 10 hops, from the first part: "
+        + ", ".join(f"{r['reach_hops_10_s']} s at {r['pages']} pages" for r in results)
+    )
+    print(
+        "result: "
+        + json.dumps(
+            {
+                "sizes": [
+                    {
+                        k: r[k]
+                        for k in (
+                            "pages",
+                            "components",
+                            "seconds",
+                            "run_peak_rss_mb",
+                            "arcadedb_peak_rss_mb",
+                            "success",
+                            "reach_hops_10_s",
+                        )
+                    }
+                    for r in results
+                ],
+                "exponents": growth,
+                "checks_empty_s": baseline_checks,
+                "checks_beside_largest_s": beside,
+                "checks_ratio": ratio,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -56,8 +56,11 @@ def throughput(embedder: Embedder, texts: list[str], tokens: int) -> dict[str, f
     vectors = embedder.embed(texts)
     seconds = time.perf_counter() - started
     assert len(vectors) == len(texts) and len(vectors[0]) == embedder.dimension
-    return {"texts_per_s": round(len(texts) / seconds, 1), "tokens_per_s": round(tokens / seconds),
-            "seconds": round(seconds, 2)}  # fmt: skip
+    return {
+        "texts_per_s": round(len(texts) / seconds, 1),
+        "tokens_per_s": round(tokens / seconds),
+        "seconds": round(seconds, 2),
+    }
 
 
 def naive_openai(base_url: str, texts: list[str]) -> float:
@@ -97,8 +100,10 @@ def main() -> None:
         naive_rate = args.naive / naive_seconds
         packed = results[f"openai (local server, {args.latency * 1000:.0f} ms/request)"]["texts_per_s"]
         results["openai naive, one request per chunk"] = {"texts_per_s": round(naive_rate, 1)}
-        print(f"{'openai naive, one request per chunk':42} {naive_rate:>10,.1f} texts/s; packed / naive: "
-              f"{packed / naive_rate:.0f}x")  # fmt: skip
+        print(
+            f"{'openai naive, one request per chunk':42} {naive_rate:>10,.1f} texts/s; packed / naive: "
+            f"{packed / naive_rate:.0f}x"
+        )
 
         samples = sample_texts()
         step: dict[str, dict[str, float]] = {}
@@ -113,8 +118,10 @@ def main() -> None:
                     runs[phase] = {"seconds": round(time.perf_counter() - started, 3), "embedded": fresh}
                 runs["cold_over_warm"] = round(runs["cold"]["seconds"] / runs["warm"]["seconds"], 1)
                 step[name] = runs
-                print(f"embeddings step, sample bundles ({len(samples)} chunks), {name}: cold {runs['cold']}, "
-                      f"warm {runs['warm']} ({runs['cold_over_warm']}x)")  # fmt: skip
+                print(
+                    f"embeddings step, sample bundles ({len(samples)} chunks), {name}: cold {runs['cold']}, "
+                    f"warm {runs['warm']} ({runs['cold_over_warm']}x)"
+                )
     finally:
         fake.stop()
     ratio = round(packed / naive_rate, 1)

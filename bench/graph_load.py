@@ -68,8 +68,10 @@ def measure(name: str, store: GraphStore) -> dict[str, float]:
         "naive_elements_per_s": round(elements(tenth) / naive),
     }
     result["first_load_vs_naive"] = round(result["first_load_elements_per_s"] / result["naive_elements_per_s"], 1)
-    print(f"{name}: {elements(full)} elements, first load {first:.1f}s, re-load {reload:.1f}s; "
-          f"naive {elements(tenth)} elements in {naive:.1f}s -> {result}")  # fmt: skip
+    print(
+        f"{name}: {elements(full)} elements, first load {first:.1f}s, re-load {reload:.1f}s; "
+        f"naive {elements(tenth)} elements in {naive:.1f}s -> {result}"
+    )
     return result
 
 

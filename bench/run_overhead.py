@@ -48,7 +48,7 @@ def in_process() -> dict[str, Any]:
     from dagster import DagsterInstance
 
     from wessley_dagster.definitions import defs  # noqa: F401 - loaded before the clock starts
-    from wessley_dagster.execution import run_ingest
+    from wessley_dagster.launch import run_ingest
     from wessley_dagster_tests.conftest import add_partitions
 
     instance = DagsterInstance.get()
@@ -58,8 +58,12 @@ def in_process() -> dict[str, Any]:
     end = time.time()
     stats = instance.get_run_step_stats(run.run_id)
     steps = sum(s.end_time - s.start_time for s in stats)
-    return {"success": run.is_success, "seconds": end - start, "steps_s": steps,
-            "to_start_s": min(s.start_time for s in stats) - start}  # fmt: skip
+    return {
+        "success": run.is_success,
+        "seconds": end - start,
+        "steps_s": steps,
+        "to_start_s": min(s.start_time for s in stats) - start,
+    }
 
 
 def from_server(env: dict[str, str], work: Path, path: str) -> dict[str, Any]:
@@ -116,8 +120,12 @@ def one(path: str) -> dict[str, Any]:
                 return json.loads(out.rsplit("figures: ", 1)[1])
             return from_server(env, work, path)
         finally:
-            subprocess.run([sys.executable, "-m", "wessley_dagster.cli", "arcadedb", "stop"], env=env,
-                           capture_output=True, check=False)  # fmt: skip
+            subprocess.run(
+                [sys.executable, "-m", "wessley_dagster.cli", "arcadedb", "stop"],
+                env=env,
+                capture_output=True,
+                check=False,
+            )
 
 
 def main() -> None:
@@ -135,15 +143,25 @@ def main() -> None:
             figures = one(path)
             runs[path].append(figures)
             seconds, to_start, steps = (round(figures[k], 1) for k in ("seconds", "to_start_s", "steps_s"))
-            print(f"{path:<11} {seconds:>5} s launch to end, {to_start:>4} s of it to the run's start, "
-                  f"steps {steps:>5} s, success {figures['success']}", flush=True)  # fmt: skip
+            print(
+                f"{path:<11} {seconds:>5} s launch to end, {to_start:>4} s of it to the run's start, "
+                f"steps {steps:>5} s, success {figures['success']}",
+                flush=True,
+            )
     median = {p: round(statistics.median(r["seconds"] for r in runs[p]), 1) for p in paths}
     ratios = {p: round(median[p] / median["in_process"], 2) for p in paths}
     print("median seconds: " + ", ".join(f"{p} {median[p]} ({ratios[p]}x in process)" for p in paths))
-    print("result: " + json.dumps({"median_s": median, "ratio_to_in_process": ratios,
-                                   "steps_s": {p: round(statistics.median(r["steps_s"] for r in runs[p]), 1)
-                                               for p in paths},
-                                   "all_succeeded": all(r["success"] for v in runs.values() for r in v)}))  # fmt: skip
+    print(
+        "result: "
+        + json.dumps(
+            {
+                "median_s": median,
+                "ratio_to_in_process": ratios,
+                "steps_s": {p: round(statistics.median(r["steps_s"] for r in runs[p]), 1) for p in paths},
+                "all_succeeded": all(r["success"] for v in runs.values() for r in v),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

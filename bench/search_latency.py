@@ -53,10 +53,14 @@ def fill(store: VectorStore, rows: list[tuple[dict, list[float]]], size: int) ->
         project = f"tenant-{copy}"
         take = rows[: size - written]
         points = [
-            VectorPoint(id=point_id(project, "j", p["chunk_id"]), vector=v, sparse=encode_document(p["text"]),
-                        payload={**p, "project_id": project, "job_id": "j"})
+            VectorPoint(
+                id=point_id(project, "j", p["chunk_id"]),
+                vector=v,
+                sparse=encode_document(p["text"]),
+                payload={**p, "project_id": project, "job_id": "j"},
+            )
             for p, v in take
-        ]  # fmt: skip
+        ]
         store.replace_job(project, "j", points, uuid.uuid4().hex)
         written, copy = written + len(points), copy + 1
     return written / (time.perf_counter() - started), copy
@@ -93,25 +97,34 @@ def main() -> None:
         started = time.perf_counter()
         embedder.embed_query([question])
         embed_ms.append((time.perf_counter() - started) * 1000)
-    print(f"corpus: {len(rows)} chunks of {len(BOARDS)} boards; {args.embedder} query embedding "
-          f"p50 {statistics.median(embed_ms):.2f} ms, p95 {p95(embed_ms):.2f} ms")  # fmt: skip
+    print(
+        f"corpus: {len(rows)} chunks of {len(BOARDS)} boards; {args.embedder} query embedding "
+        f"p50 {statistics.median(embed_ms):.2f} ms, p95 {p95(embed_ms):.2f} ms"
+    )
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             for name in ("qdrant-edge", "qdrant-local"):
                 folder = Path(tmp) / f"{name}-{size}"
                 store: VectorStore = (
-                    EdgeVectorStore(folder, "docs") if name == "qdrant-edge"
+                    EdgeVectorStore(folder, "docs")
+                    if name == "qdrant-edge"
                     else QdrantServerVectorStore("docs", path=str(folder))
-                )  # fmt: skip
+                )
                 rate, projects = fill(store, rows, size)
                 queries = args.queries if name == "qdrant-edge" else args.local_queries
-                figures = {"points": size, "projects": projects, "upserts_per_s": round(rate),
-                           **measure(store, embedder, projects, queries)}  # fmt: skip
+                figures = {
+                    "points": size,
+                    "projects": projects,
+                    "upserts_per_s": round(rate),
+                    **measure(store, embedder, projects, queries),
+                }
                 results[f"{name}@{size}"] = figures
-                print(f"{name:13} {size:>7} points ({projects} projects): {rate:8.0f} upserts/s, "
-                      f"hybrid query p50 {figures['p50_ms']:8.2f} ms, p95 {figures['p95_ms']:8.2f} ms "
-                      f"({queries} queries)")  # fmt: skip
+                print(
+                    f"{name:13} {size:>7} points ({projects} projects): {rate:8.0f} upserts/s, "
+                    f"hybrid query p50 {figures['p50_ms']:8.2f} ms, p95 {figures['p95_ms']:8.2f} ms "
+                    f"({queries} queries)"
+                )
                 store.close()
     edge = results.get("qdrant-edge@100000") or results[max(results)]
     local = results.get("qdrant-local@100000")

@@ -255,8 +255,10 @@ def main() -> None:
                 report["sparse (BM25)"] = summary(asked, ask(store, embedder, asked, "sparse", SEARCH_TUNINGS[0]))
                 report[f"fixed-size dense baseline/{name}"] = summary(asked, baseline(tmp, embedder, bundles, asked))
             p95 = statistics.quantiles(latencies, n=20)[18]
-            costs[name] = {"index_s_per_1000_chunks": round(indexing_cost(embedder, bundles), 2),
-                           "query_p95_ms": round(1000 * p95, 1)}  # fmt: skip
+            costs[name] = {
+                "index_s_per_1000_chunks": round(indexing_cost(embedder, bundles), 2),
+                "query_p95_ms": round(1000 * p95, 1),
+            }
             if args.show_misses:
                 tuning = next(t for t in SEARCH_TUNINGS if t.name == chosen_by[name]["all boards"])
                 show_misses(asked, store, embedder, tuning, set(args.tune_on.split(",")) - {""})

@@ -63,8 +63,15 @@ BOARDS = (
 KINDS = ("component", "circuit", "term")
 
 
-def parts(*kinds: str, on: str | None = None, also_on: str | None = None, value: str | None = None,
-          min_pins: int = 0, ident: str | None = None, near: str | None = None) -> Rule:  # fmt: skip
+def parts(
+    *kinds: str,
+    on: str | None = None,
+    also_on: str | None = None,
+    value: str | None = None,
+    min_pins: int = 0,
+    ident: str | None = None,
+    near: str | None = None,
+) -> Rule:
     """Components of these kinds (substring match; any kind if none) touching a net matching `on`
     (and one matching `also_on`), with a value matching `value`, at least `min_pins` pins, sharing
     a net with a part of kind `near`."""

@@ -18,9 +18,20 @@ from pathlib import Path
 SYMBOLS = Path("/usr/share/kicad/symbols")
 OUT = Path(__file__).resolve().parent.parent / "wessley_dagster" / "domain" / "data" / "part_catalogue.tsv.gz"
 # Libraries of generic symbols and drawing aids: no part number to look up.
-SKIP_LIBRARIES = {"Device", "Connector", "Connector_Generic", "Connector_Generic_MountingPin",
-                  "Connector_Generic_Shielded", "power", "Mechanical", "Graphic", "Jumper", "Switch",
-                  "Simulation_SPICE", "pspice"}  # fmt: skip
+SKIP_LIBRARIES = {
+    "Device",
+    "Connector",
+    "Connector_Generic",
+    "Connector_Generic_MountingPin",
+    "Connector_Generic_Shielded",
+    "power",
+    "Mechanical",
+    "Graphic",
+    "Jumper",
+    "Switch",
+    "Simulation_SPICE",
+    "pspice",
+}
 _SYMBOL = re.compile(r'^  \(symbol "([^"]+)"', re.MULTILINE)
 _PROPERTY = re.compile(r'\(property "(ki_description|ki_keywords)" "((?:[^"\\]|\\.)*)"')
 

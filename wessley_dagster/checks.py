@@ -4,19 +4,16 @@ All are blocking: a failing one (severity ERROR) stops `job_record`, so the run 
 failure sensor marks the job `failed` with the check's name, and a job is never `succeeded` with
 a graph or index that does not hold its bundle."""
 
-import warnings
-
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetIn,
-    PreviewWarning,
     asset_check,
 )
 
 from wessley_dagster.assets.chunks import embeddings
-from wessley_dagster.assets.common import EMBEDDED_VECTORS, recorded_metadata
+from wessley_dagster.assets.common import EMBEDDED_VECTORS_POOL, recorded_metadata
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
 from wessley_dagster.domain.bundle import (
     Component,
@@ -25,13 +22,12 @@ from wessley_dagster.domain.bundle import (
     split_partition_key,
 )
 from wessley_dagster.domain.chunking import Chunk
+from wessley_dagster.execution import embedded_vectors_tags
 from wessley_dagster.io_managers.graph import loaded_graph_counts
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.graph import GraphResource
 from wessley_dagster.resources.vectors import VectorResource
-
-# Partitioned checks are what a per-job check is; their preview notice would print at every load.
-warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec", category=PreviewWarning)
+from wessley_dagster.settings import current_settings
 
 ERROR = AssetCheckSeverity.ERROR  # a failure blocks job_record
 
@@ -87,7 +83,8 @@ def no_orphan_pins(context: AssetCheckExecutionContext, graph: GraphResource) ->
     asset=vector_index,
     partitions_def=ingestion_partitions,
     additional_ins={"chunks": AssetIn("chunks")},
-    **EMBEDDED_VECTORS,
+    pool=EMBEDDED_VECTORS_POOL,
+    op_tags=embedded_vectors_tags(current_settings()),
     blocking=True,
 )
 def vector_count_matches_chunks(
@@ -100,7 +97,13 @@ def vector_count_matches_chunks(
     )
 
 
-@asset_check(asset=vector_index, partitions_def=ingestion_partitions, **EMBEDDED_VECTORS, blocking=True)
+@asset_check(
+    asset=vector_index,
+    partitions_def=ingestion_partitions,
+    pool=EMBEDDED_VECTORS_POOL,
+    op_tags=embedded_vectors_tags(current_settings()),
+    blocking=True,
+)
 def vector_dimension_matches_collection(
     context: AssetCheckExecutionContext, vectors: VectorResource
 ) -> AssetCheckResult:

@@ -8,11 +8,21 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster
 
 from wessley_dagster.demo import SAMPLES, run_demo
-from wessley_dagster.resources import build_resources
+from wessley_dagster.domain.chunking import ChunkType
+from wessley_dagster.domain.jobs import FINISHED, JobStatus
+from wessley_dagster.resources.profiles import arcadedb_resource, build_resources, uploads_resource
+from wessley_dagster.search import SearchMode
+from wessley_dagster.settings import Settings
+
+
+def _resources() -> dict[str, Any]:
+    """The deployment's resources, from the environment as this command finds it."""
+    return build_resources(Settings.from_env())
 
 
 def _print_hits(hits: list, as_json: bool) -> None:
@@ -25,15 +35,22 @@ def _print_hits(hits: list, as_json: bool) -> None:
 def cmd_search(args: argparse.Namespace) -> int:
     from wessley_dagster.search import DEFAULT_CHUNK_TYPES, semantic_search
 
-    res = build_resources()
+    res = _resources()
     wanted = ("vectors", "embeddings_model", "graph") if args.graph else ("vectors", "embeddings_model")
     # Initialised through Dagster so that EnvVar secrets resolve exactly as they do in a run.
     with dagster.build_resources({k: res[k] for k in wanted}) as live:
         hits = semantic_search(
-            live.vectors.store, live.embeddings_model.embedder(), args.project, args.query, limit=args.limit,
-            chunk_types=args.chunk_type or DEFAULT_CHUNK_TYPES, score_threshold=args.score_threshold, mode=args.mode,
-            expand_graph=args.graph, graph=live.graph.store if args.graph else None,
-        )  # fmt: skip
+            live.vectors.store,
+            live.embeddings_model.embedder(),
+            args.project,
+            args.query,
+            limit=args.limit,
+            chunk_types=args.chunk_type or DEFAULT_CHUNK_TYPES,
+            score_threshold=args.score_threshold,
+            mode=args.mode,
+            expand_graph=args.graph,
+            graph=live.graph.store if args.graph else None,
+        )
         _print_hits(hits, args.json)
     return 0
 
@@ -42,7 +59,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
     from wessley_dagster.search import similar_components
     from wessley_dagster.search.similarity import UnknownComponent
 
-    res = build_resources()
+    res = _resources()
     with dagster.build_resources({"vectors": res["vectors"]}) as live:
         try:
             hits = similar_components(live.vectors.store, args.project, args.component, args.limit, args.other_project)
@@ -53,14 +70,11 @@ def cmd_similar(args: argparse.Namespace) -> int:
     return 0
 
 
-FINISHED = ("succeeded", "failed", "invalid", "rejected")
-
-
 def cmd_jobs_watch(args: argparse.Namespace) -> int:
     """Print the job's row each time its status, stage, progress or error changes, until it ends."""
     import time
 
-    res = build_resources()
+    res = _resources()
     with dagster.build_resources({"metadata": res["metadata"]}) as live:
         store, last = live.metadata.store, None
         deadline = time.monotonic() + args.timeout
@@ -69,11 +83,14 @@ def cmd_jobs_watch(args: argparse.Namespace) -> int:
             state = (row["status"], row["stage"], row["progress"], row["error"]) if row else None
             if state != last and state is not None:
                 status, stage, progress, error = state
-                print(f"{datetime.now(UTC):%H:%M:%S} {status:<9} {stage or '-':<16} {progress:>3}%"
-                      + (f"  {error}" if error else ""), flush=True)  # fmt: skip
+                print(
+                    f"{datetime.now(UTC):%H:%M:%S} {status:<9} {stage or '-':<16} {progress:>3}%"
+                    + (f"  {error}" if error else ""),
+                    flush=True,
+                )
                 last = state
             if state is not None and state[0] in FINISHED:
-                return 0 if state[0] == "succeeded" else 1
+                return 0 if state[0] == JobStatus.SUCCEEDED else 1
             time.sleep(args.interval)
     print(f"error: {args.project}/{args.job} did not finish within {args.timeout:g}s", file=sys.stderr)
     return 2
@@ -81,7 +98,7 @@ def cmd_jobs_watch(args: argparse.Namespace) -> int:
 
 def cmd_storage(args: argparse.Namespace) -> int:
     """Objects and bytes stored per project, job and backend (from the artifact registry)."""
-    res = build_resources()
+    res = _resources()
     with dagster.build_resources({"metadata": res["metadata"]}) as live:
         rows = live.metadata.store.storage_usage(args.project)
     if args.json:
@@ -97,14 +114,11 @@ def cmd_storage(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    import os
-
     from wessley_dagster.adapters.importer import import_design
     from wessley_dagster.adapters.source import JobInfo
     from wessley_dagster.domain.bundle import BundleError
-    from wessley_dagster.resources import uploads_resource
 
-    uploads = uploads_resource(args.to, os.environ) if args.to else build_resources()["uploads"]
+    uploads = uploads_resource(Settings.from_env(), args.to)
     job = JobInfo(args.project, args.job, args.user, args.make, args.model or args.path.stem, args.year)
     try:
         with dagster.build_resources({"uploads": uploads}) as live:
@@ -125,7 +139,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_arcadedb(args: argparse.Namespace) -> int:
-    server = build_resources()["graph"].embedded_server()
+    server = arcadedb_resource(Settings.from_env()).server()
     if args.action == "start":
         server.ensure_running()
         print(f"ArcadeDB listening on {server.uri}")
@@ -135,33 +149,29 @@ def cmd_arcadedb(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import os
-
     import uvicorn
 
     from wessley_dagster.api.app import create_app
 
     # Local signed URLs point at this server unless the deployment names its public address.
-    os.environ.setdefault("WESSLEY_API_URL", f"http://{args.host}:{args.port}")
-    uvicorn.run(create_app(), host=args.host, port=args.port, workers=1, log_level=args.log_level)
+    settings = Settings.from_env()
+    if "wessley_api_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"wessley_api_url": f"http://{args.host}:{args.port}"})
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, workers=1, log_level=args.log_level)
     return 0
 
 
 def cmd_token(args: argparse.Namespace) -> int:
     """A bearer token for the read API, signed with its secret (SUPABASE_JWT_SECRET or this home's)."""
-    import os
-
     from wessley_dagster.api.app import jwt_secret
     from wessley_dagster.api.auth import issue_token
 
-    print(issue_token(jwt_secret(os.environ), None if args.service else args.user, args.ttl))
+    print(issue_token(jwt_secret(Settings.from_env()), None if args.service else args.user, args.ttl))
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="wessley-dagster")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_query_commands(sub: Any) -> None:
+    """`demo`, `search`, `similar`: ingest the samples, then ask the stores."""
     demo = sub.add_parser("demo", help="ingest the sample bundles end to end and print what was stored")
     demo.add_argument("--bundles", type=Path, default=SAMPLES, help="folder of <project>/<job>/ bundles")
     demo.set_defaults(func=lambda a: run_demo(a.bundles))
@@ -170,11 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("query")
     search.add_argument("--project", required=True)
     search.add_argument("--limit", type=int, default=5)
-    search.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
+    search.add_argument("--mode", type=SearchMode, choices=list(SearchMode), default=SearchMode.HYBRID)
     search.add_argument(
-        "--chunk-type", action="append", choices=["text", "component", "net", "page"],
-        help="repeatable; default: component and net",
-    )  # fmt: skip
+        "--chunk-type",
+        action="append",
+        type=ChunkType,
+        choices=list(ChunkType),
+        help="repeatable; default: component, net",
+    )
     search.add_argument("--score-threshold", type=float)
     search.add_argument("--graph", action="store_true", help="add each hit's pins, nets and neighbours from the graph")
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
@@ -188,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     similar.add_argument("--json", action="store_true")
     similar.set_defaults(func=cmd_similar)
 
+
+def _add_job_commands(sub: Any) -> None:
+    """`import`, `jobs watch`, `storage`: bundles in, jobs followed, bytes counted."""
     imp = sub.add_parser("import", help="turn a KiCad, Eagle or WireViz file into a bundle in the uploads location")
     imp.add_argument("format", choices=["kicad", "eagle", "wireviz", "pcb-json"])
     imp.add_argument("path", type=Path)
@@ -215,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     storage.add_argument("--json", action="store_true", help="one JSON object per row")
     storage.set_defaults(func=cmd_storage)
 
+
+def _add_server_commands(sub: Any) -> None:
+    """`serve`, `token`, `arcadedb`: the read API, its tokens, the embedded graph server."""
     serve = sub.add_parser("serve", help="the read API (FastAPI under uvicorn) on the configured backends")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -232,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     arcade.add_argument("action", choices=["start", "stop"])
     arcade.set_defaults(func=cmd_arcadedb)
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="wessley-dagster")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_query_commands(sub)
+    _add_job_commands(sub)
+    _add_server_commands(sub)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -1,4 +1,4 @@
-"""The code location: assembles assets, checks, jobs, sensors, schedules and resources."""
+"""The code location: assembles assets, checks, jobs, sensors, schedules, resources and executor."""
 
 from importlib.metadata import version
 
@@ -8,30 +8,28 @@ from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes,
 from wessley_dagster.checks import ALL_CHECKS
 from wessley_dagster.execution import build_executor
 from wessley_dagster.jobs import ingest_job, quota_reset_job
-from wessley_dagster.resources import asset_kinds, build_resources
+from wessley_dagster.resources.profiles import deployment_resources
 from wessley_dagster.schedules import monthly_quota_reset, nightly_reconcile
 from wessley_dagster.sensors import ingest_failure_sensor, ingest_success_sensor, upload_sensor
+from wessley_dagster.settings import current_settings
 
-KINDS = asset_kinds()
 PACKAGE_VERSION = version("wessley-dagster")
 
 
-def _described(spec: AssetSpec) -> AssetSpec:
-    """Kinds that name the configured backend; a code version on every asset (its own if it has one)."""
-    return spec.replace_attributes(
-        kinds=KINDS[spec.key.to_user_string()], code_version=spec.code_version or PACKAGE_VERSION
-    )
+def _versioned(spec: AssetSpec) -> AssetSpec:
+    """A code version on every asset: its own if it has one, else the package's."""
+    return spec.replace_attributes(code_version=spec.code_version or PACKAGE_VERSION)
 
 
 defs = Definitions(
     assets=[
-        a.map_asset_specs(_described)
+        a.map_asset_specs(_versioned)
         for a in load_assets_from_modules([bundle, extraction, chunks, indexes, exports, job_record])
     ],
     asset_checks=ALL_CHECKS,
     jobs=[ingest_job, quota_reset_job],
     sensors=[upload_sensor, ingest_success_sensor, ingest_failure_sensor],
     schedules=[nightly_reconcile, monthly_quota_reset],
-    resources=build_resources(),
-    executor=build_executor(),
+    resources=deployment_resources(),
+    executor=build_executor(current_settings()),
 )

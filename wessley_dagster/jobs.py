@@ -2,13 +2,11 @@
 
 from dagster import AssetSelection, OpExecutionContext, define_asset_job, job, op
 
-from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 
 ingest_job = define_asset_job(
     "ingest_job",
     selection=AssetSelection.groups("ingest", "index", "export", "record"),
-    partitions_def=ingestion_partitions,
     description="Validate one uploaded bundle and load it into the graph, the vector index, storage and metadata.",
 )
 

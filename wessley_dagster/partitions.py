@@ -9,8 +9,8 @@ ingestion_partitions = DynamicPartitionsDefinition(name="ingestion_jobs")
 
 
 def run_partition(tags: Mapping[str, str]) -> str | None:
-    """The one partition a run is for: a launched run's `dagster/partition`, or a backfill run's
-    range of one partition (every asset's BackfillPolicy runs one partition per run)."""
+    """The one partition a run is for: its `dagster/partition`, or a range of one partition (a run
+    launched for a range; backfills run one partition per run, Dagster's default)."""
     if key := tags.get("dagster/partition"):
         return key
     start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")

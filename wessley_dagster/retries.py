@@ -21,8 +21,16 @@ from wessley_dagster.domain.embedders import EmbeddingError
 # PostgREST's own codes for a database it cannot reach or that timed out, and Postgres' classes
 # for a connection lost, a server shutting down and a serialization failure: a later try may pass.
 _TRANSIENT_API_CODES = ("PGRST000", "PGRST001", "PGRST002", "PGRST003", "08", "57P", "40001", "40P01")
-_TRANSIENT_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT, errno.EPIPE,
-                     errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EAGAIN}  # fmt: skip
+_TRANSIENT_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.ETIMEDOUT,
+    errno.EPIPE,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.EAGAIN,
+}
 
 
 def _one_is_transient(exc: BaseException) -> bool:

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from dagster import (
+    DagsterEvent,
     DagsterEventType,
     DagsterRunStatus,
     DefaultSensorStatus,
@@ -19,26 +20,17 @@ from dagster import (
     run_status_sensor,
     sensor,
 )
-from dagster._core.execution.plan.objects import StepFailureData
-from dagster._utils.error import SerializableErrorInfo
 
-from wessley_dagster.domain.bundle import (
-    BUNDLE_FILES,
-    MANIFEST,
-    BundleLimits,
-    Manifest,
-    id_problem,
-    partition_key,
-    split_partition_key,
-    validate_upload,
-)
+from wessley_dagster.domain.bundle import Manifest, split_partition_key
+from wessley_dagster.domain.jobs import QUEUED_STAGE, JobStatus
 from wessley_dagster.jobs import ingest_job
 from wessley_dagster.partitions import ingestion_partitions, run_partition
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
+from wessley_dagster.stores.metadata import MetadataStore
 from wessley_dagster.stores.objects import ListedObject, ObjectStore, upload_digest
+from wessley_dagster.upload_decision import Checked, Decision, Refuse, Reject, Run, Upload, check_upload, decide
 
-REQUIRED = frozenset(BUNDLE_FILES)
 SKIPPED_REMEMBERED = 1000  # uploads refused with no job row to record it, remembered so as not to log them again
 
 
@@ -82,50 +74,34 @@ def _folders_to_check(
     return folders, after
 
 
-def _handled(context: SensorEvaluationContext, run_key: str) -> bool:
-    """Whether a run was already requested for this upload (a reset cursor must not re-queue it)."""
-    runs = context.instance.get_runs(RunsFilter(tags={"dagster/run_key": run_key}), limit=1)
-    return bool(runs)
+class LiveUploadState:
+    """`UploadState` read from this tick's cursor, the instance's runs and the stores."""
 
+    def __init__(
+        self, context: SensorEvaluationContext, uploads: UploadsResource, meta: MetadataStore, cursor: UploadCursor
+    ) -> None:
+        self.context, self.uploads, self.meta, self.cursor = context, uploads, meta, cursor
+        self.store = uploads.object_store()
 
-def _manifest(store: ObjectStore, folder: str, project_id: str, job_id: str) -> tuple[Manifest | None, str | None, str]:
-    """The upload's manifest if it is valid and names its own folder, the user it claims (when its
-    JSON reads at all, so that an invalid manifest can still be reported to its project's owner),
-    and why it is refused ("" if it is not)."""
-    try:
-        raw = json.loads(store.get(f"{folder}{MANIFEST}") or b"")
-    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, too deep, a key that escapes
-        return None, None, f"{MANIFEST}: unreadable: {str(exc)[:500]}"
-    claimed = raw.get("user_id") if isinstance(raw, dict) and isinstance(raw.get("user_id"), str) else None
-    try:
-        manifest = Manifest.model_validate(raw)
-    except ValueError as exc:
-        return None, claimed, f"{MANIFEST}: invalid: {str(exc)[:500]}"
-    if (manifest.project_id, manifest.job_id) != (project_id, job_id):
-        return (
-            manifest,
-            claimed,
-            (
-                f"{MANIFEST}: names project {manifest.project_id!r}, job {manifest.job_id!r} "
-                f"but was uploaded to {project_id}/{job_id}/"
-            ),
-        )
-    return manifest, claimed, ""
+    def remembered(self, upload: Upload) -> bool:
+        return upload.remembered_as in self.cursor.skipped
 
+    def ran(self, upload: Upload) -> bool:
+        """Whether a run was already requested for this content (a reset cursor must not re-queue it)."""
+        runs = self.context.instance.get_runs(RunsFilter(tags={"dagster/run_key": upload.run_key}), limit=1)
+        return bool(runs)
 
-def upload_problem(
-    store: ObjectStore, folder: str, project_id: str, job_id: str, limits: BundleLimits
-) -> tuple[Manifest | None, str | None, str]:
-    """`_manifest`, then the whole bundle validated as the `bundle` step will: an invalid upload
-    never gets a partition, a queued row or a run (whose unrun checks would read as failed)."""
-    manifest, claimed, problem = _manifest(store, folder, project_id, job_id)
-    if manifest is None or problem:
-        return manifest, claimed, problem
-    try:
-        validate_upload(lambda name: store.get(f"{folder}{name}"), partition_key(project_id, job_id), limits)
-    except ValueError as exc:  # a BundleError, or a file the store refuses to read (a symlink)
-        return manifest, claimed, f"invalid bundle: {exc}"
-    return manifest, claimed, ""
+    def settled(self, upload: Upload) -> bool:
+        return self.meta.settled_upload(upload.project_id, upload.job_id, upload.digest)
+
+    def check(self, upload: Upload) -> Checked:
+        return check_upload(self.store, upload.project_id, upload.job_id, self.uploads.limits())
+
+    def owner(self, project_id: str) -> str | None:
+        return self.meta.project_owner(project_id)
+
+    def quota_rejection(self, manifest: Manifest, size: int) -> str | None:
+        return self.meta.quota_rejection(manifest, size)
 
 
 @sensor(job=ingest_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
@@ -134,61 +110,32 @@ def upload_sensor(
 ) -> SensorResult:
     """Each complete new upload `<project>/<job>/` adds a partition and requests one run.
 
-    Nothing is written before the upload is checked: folder names are valid ids, every bundle
-    file is there, the manifest names its own folder and a user who owns the project, the whole
-    bundle is valid, and the quota allows it. A refused upload gets an invalid job row only in a
-    project that exists and belongs to the user its manifest names; otherwise it is logged once.
+    Nothing is written before `decide` has checked the upload: folder names are valid ids, every
+    bundle file is there, the manifest names its own folder and a user who owns the project, the
+    whole bundle is valid, and the quota allows it. A refused upload gets an invalid job row only
+    in a project that exists and belongs to the user its manifest names; otherwise it is logged once.
 
     Each tick lists one page of keys from where the last one stopped (S3's `StartAfter`) and
     starts again from the top after the last page, so every key is seen within
     keys / `sensor_page_keys` ticks whatever its timestamp (`mv` and `cp -p` keep old ones)."""
-    store = uploads.object_store()
     cursor = UploadCursor.read(context.cursor)
-    folders, next_after = _folders_to_check(store, cursor, uploads.sensor_page_keys)
+    state = LiveUploadState(context, uploads, metadata.store, cursor)
+    folders, next_after = _folders_to_check(state.store, cursor, uploads.sensor_page_keys)
     existing = set(context.instance.get_dynamic_partitions(ingestion_partitions.name))
-    run_requests, new_keys = [], []
-    for folder_name, files in folders.items():
-        project_id, job_id = folder_name.split("/")
-        names = {o.key.rsplit("/", 1)[-1] for o in files}
-        if not names.issuperset(REQUIRED):
-            continue  # incomplete: looked at again when the missing files arrive
-        digest = upload_digest(files)
-        upload = f"{folder_name}@{digest}"
-        if upload in cursor.skipped:
-            continue
-        problem = id_problem(project_id) or id_problem(job_id)
-        if problem:
-            context.log.warning(f"{folder_name}/: ignored, the folder is not a project/job: {problem}")
-            cursor.skip(upload)
-            continue
-        key = partition_key(project_id, job_id)
-        run_key = f"{key}@{digest}"
-        if _handled(context, run_key):
-            continue
-        if metadata.store.settled_upload(project_id, job_id, digest):
-            continue  # refused or rejected before: its job row says why
-        manifest, claimed_user, problem = upload_problem(store, f"{folder_name}/", project_id, job_id, uploads.limits())
-        owner = metadata.store.project_owner(project_id)
-        if not problem and owner is not None and owner != claimed_user:
-            problem = f"{MANIFEST}: project {project_id!r} belongs to another user"
-        if problem:
-            context.log.warning(f"{folder_name}/ refused before any work: {problem}")
-            if owner is not None and owner == claimed_user:
-                metadata.store.refuse_upload(project_id, job_id, owner, problem, digest)
-            else:
-                cursor.skip(upload)
-            continue
-        assert manifest is not None
-        reason = metadata.store.quota_rejection(manifest, sum(o.size for o in files))
-        if reason:
-            metadata.store.register_job(manifest, status="rejected", error=reason, upload_digest=digest)
-            context.log.info(f"{key} rejected before any work: {reason}")
-            continue
-        metadata.store.register_job(manifest, status="queued", stage="queued", upload_digest=digest)
-        if key not in existing:
-            new_keys.append(key)
-            existing.add(key)
-        run_requests.append(RunRequest(partition_key=key, run_key=run_key, tags={"upload": f"{folder_name}/"}))
+    run_requests: list[RunRequest] = []
+    for folder, files in folders.items():
+        project_id, job_id = folder.split("/")
+        upload = Upload(
+            project_id,
+            job_id,
+            frozenset(o.key.rsplit("/", 1)[-1] for o in files),
+            upload_digest(files),
+            sum(o.size for o in files),
+        )
+        request = _act(context, metadata.store, cursor, upload, decide(upload, state))
+        if request is not None:
+            run_requests.append(request)
+    new_keys = list(dict.fromkeys(r.partition_key for r in run_requests if r.partition_key not in existing))
     cursor.after = next_after
     return SensorResult(
         run_requests=run_requests,
@@ -197,12 +144,34 @@ def upload_sensor(
     )
 
 
-def _cause(failure: StepFailureData) -> str:
+def _act(
+    context: SensorEvaluationContext, meta: MetadataStore, cursor: UploadCursor, upload: Upload, decision: Decision
+) -> RunRequest | None:
+    """What the sensor writes for one decision; the run request of a `Run`."""
+    match decision:
+        case Refuse(log=log, problem=problem, owner=owner):
+            context.log.warning(log)
+            if owner is not None:
+                meta.refuse_upload(upload.project_id, upload.job_id, owner, problem, upload.digest)
+            else:
+                cursor.skip(upload.remembered_as)
+        case Reject(manifest=manifest, reason=reason):
+            meta.register_job(manifest, status=JobStatus.REJECTED, error=reason, upload_digest=upload.digest)
+            context.log.info(f"{upload.partition_key} rejected before any work: {reason}")
+        case Run(manifest=manifest):
+            meta.register_job(manifest, status=JobStatus.QUEUED, stage=QUEUED_STAGE, upload_digest=upload.digest)
+            tags = {"upload": f"{upload.folder}/"}
+            return RunRequest(partition_key=upload.partition_key, run_key=upload.run_key, tags=tags)
+    return None
+
+
+def _cause(event: DagsterEvent) -> str:
     """What made the step fail: a Failure's description, else the first error in the chain that is
     not Dagster's own wrapper (after retries Dagster reports only "Exceeded max_retries")."""
+    failure = event.step_failure_data
     if failure.user_failure_data is not None and failure.user_failure_data.description:
         return failure.user_failure_data.description
-    error: SerializableErrorInfo | None = failure.error
+    error = failure.error
     while error is not None:
         if not error.cls_name.startswith(("Dagster", "RetryRequested")):
             return f"{error.cls_name}: {error.message.strip()}"
@@ -240,7 +209,7 @@ def ingest_failure_sensor(context: RunFailureSensorContext, metadata: MetadataRe
     project_id, job_id = split_partition_key(key)
     run_id = context.dagster_run.run_id
     steps = context.instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)
-    errors = [f"{e.step_key}: {_cause(e.dagster_event.step_failure_data)}" for e in steps if e.dagster_event]
+    errors = [f"{e.step_key}: {_cause(e.dagster_event)}" for e in steps if e.dagster_event]
     done = [e.step_key for e in context.instance.all_logs(run_id, of_type=DagsterEventType.STEP_SUCCESS)]
     cause = "; ".join(errors) or context.failure_event.message or "run failed"
     completed = f" (completed before it: {', '.join(done)})" if done else " (no step had completed)"

@@ -20,7 +20,8 @@ os.environ.setdefault("WESSLEY_RETRY_DELAY_S", "0.25")
 from dagster import DagsterInstance, instance_for_test
 
 from wessley_dagster.partitions import ingestion_partitions
-from wessley_dagster.resources import build_resources
+from wessley_dagster.resources.profiles import build_resources
+from wessley_dagster.settings import Settings
 from wessley_dagster.stores.arcadedb import ArcadeDBServer
 from wessley_dagster_tests.servers import Neo4jServer, PostgresServer, S3ProxyServer, free_port
 
@@ -105,9 +106,14 @@ def graph_env(request: pytest.FixtureRequest, env: dict[str, str], monkeypatch: 
     return {**env, "NEO4J_URI": server.uri, "NEO4J_USER": server.auth[0], "NEO4J_PASSWORD": server.auth[1]}
 
 
+def resources_for(env: dict[str, str]) -> dict[str, Any]:
+    """The code location's resources for the deployment `env` describes."""
+    return build_resources(Settings.from_env(env))
+
+
 @pytest.fixture
 def resources(env: dict[str, str]) -> dict[str, Any]:
-    return build_resources(env)
+    return resources_for(env)
 
 
 @pytest.fixture
@@ -154,9 +160,12 @@ def record_failure(result: Any, instance: DagsterInstance, metadata: Any) -> Non
 
     failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
     context = build_run_status_sensor_context(
-        sensor_name="ingest_failure_sensor", dagster_event=failure, dagster_instance=instance,
-        dagster_run=result.dagster_run, resources={"metadata": metadata},
-    ).for_run_failure()  # fmt: skip
+        sensor_name="ingest_failure_sensor",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources={"metadata": metadata},
+    ).for_run_failure()
     ingest_failure_sensor(context)
 
 

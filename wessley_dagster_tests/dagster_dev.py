@@ -38,10 +38,22 @@ class DagsterDev:
         self.url = f"{self.base_url}/graphql"
         log = open(home / "dagster-dev.log", "wb")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(self.port),
-             "-w", str(REPO / "workspace.yaml")],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                str(Path(sys.executable).parent / "dagster"),
+                "dev",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-w",
+                str(REPO / "workspace.yaml"),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
@@ -61,8 +73,13 @@ class DagsterDev:
         assert "errors" not in body, body
         return body["data"]
 
-    def launch(self, partition: str, job: str = "ingest_job", assets: list[str] | None = None,
-               tags: dict[str, str] | None = None) -> str:  # fmt: skip
+    def launch(
+        self,
+        partition: str,
+        job: str = "ingest_job",
+        assets: list[str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> str:
         selector: dict[str, Any] = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
         if assets:
             selector["assetSelection"] = [{"path": [a]} for a in assets]

@@ -138,8 +138,9 @@ class FakePostgrest:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 try:
                     body = json.loads(raw) if raw else None
-                    request = Request(self.command, parts.path, tuple(parse_qsl(parts.query, keep_blank_values=True)),
-                                      headers, body)  # fmt: skip
+                    request = Request(
+                        self.command, parts.path, tuple(parse_qsl(parts.query, keep_blank_values=True)), headers, body
+                    )
                     with fake._lock:
                         fake.requests.append(request)
                     status, extra, payload = fake.serve(request)
@@ -148,8 +149,12 @@ class FakePostgrest:
                     payload = {"code": exc.code, "message": exc.message, "details": None, "hint": None}
                 except json.JSONDecodeError as exc:
                     status, extra = 400, {}
-                    payload = {"code": "PGRST102", "message": f"invalid JSON body: {exc}", "details": None,
-                               "hint": None}  # fmt: skip
+                    payload = {
+                        "code": "PGRST102",
+                        "message": f"invalid JSON body: {exc}",
+                        "details": None,
+                        "hint": None,
+                    }
                 data = b"" if payload is None or self.command == "HEAD" else json.dumps(payload).encode()
                 self.send_response(status)
                 for name, value in extra.items():

@@ -57,8 +57,11 @@ class Neo4jServer:
         classpath = f"{JAR}{os.pathsep}{LAUNCHER / 'target' / 'lib' / '*'}"
         self.process = subprocess.Popen(
             ["java", f"-Xmx{self.heap}", "-cp", classpath, "wessley.Neo4jLauncher", str(self.home), str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while not self.answers():
             if self.process.poll() is not None:
@@ -122,11 +125,13 @@ class PostgresServer:
             raise RuntimeError(f"PostgreSQL tests need {PG_BIN}/initdb (apt-get install postgresql-15)")
         if not (self.data / "PG_VERSION").exists():
             # Trust on loopback: a throwaway cluster on a private port, gone when the tests end.
-            self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                      "--no-sync")  # fmt: skip
+            self._run(
+                str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"
+            )
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w",
-                  "start")  # fmt: skip
+        self._run(
+            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start"
+        )
         return self
 
     def kill(self) -> None:
@@ -155,8 +160,9 @@ class ChildServer:
     def _run(self, argv: list[str], env: dict[str, str] | None = None, timeout: float = 60.0) -> None:
         self._log = self.log_path.open("wb")
         # A session of its own: stopping it stops what it started (dagster-celery runs `celery`).
-        self.process = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)  # fmt: skip
+        self.process = subprocess.Popen(
+            argv, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -225,8 +231,9 @@ class S3ProxyServer(ChildServer):
 
     def start(self, timeout: float = 60.0) -> S3ProxyServer:
         if not S3PROXY_JAR.exists():
-            subprocess.run(["mvn", "-q", "-B", "dependency:get", f"-Dartifact={S3PROXY}", "-Dtransitive=false"],
-                           check=True)  # fmt: skip
+            subprocess.run(
+                ["mvn", "-q", "-B", "dependency:get", f"-Dartifact={S3PROXY}", "-Dtransitive=false"], check=True
+            )
         (self.root / "data").mkdir(parents=True, exist_ok=True)
         conf = self.root / "s3proxy.conf"
         conf.write_text(
@@ -263,8 +270,19 @@ class RedisServer(ChildServer):
     def start(self, timeout: float = 30.0) -> RedisServer:
         if shutil.which("redis-server") is None:
             raise RuntimeError("the Celery tests need redis-server (apt-get install redis-server)")
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", str(self.root)]  # fmt: skip
+        argv = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.root),
+        ]
         self._run(argv, timeout=timeout)
         return self
 
@@ -288,8 +306,21 @@ class CeleryWorker(ChildServer):
         queues = ["-q", ",".join(self.queues)]  # Celery keeps only the last of several -Q
         bin_dir = Path(sys.executable).parent  # dagster-celery runs `celery` from PATH
         # The solo pool runs tasks in the worker's own process, one at a time (Edge admits one process).
-        argv = [str(bin_dir / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
-                "-y", str(self.config), *queues, "-n", self.worker_name, "--", "--pool", "solo"]  # fmt: skip
+        argv = [
+            str(bin_dir / "dagster-celery"),
+            "worker",
+            "start",
+            "-A",
+            "dagster_celery.app",
+            "-y",
+            str(self.config),
+            *queues,
+            "-n",
+            self.worker_name,
+            "--",
+            "--pool",
+            "solo",
+        ]
         path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
         self._run(argv, {**os.environ, **self.env, "PATH": path}, timeout)
         return self

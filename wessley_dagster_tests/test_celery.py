@@ -20,13 +20,13 @@ from sqlalchemy import create_engine, text
 
 from wessley_dagster.domain.chunking import build_chunks
 from wessley_dagster.execution import EMBEDDED_QUEUE
-from wessley_dagster.resources import build_resources
 from wessley_dagster_tests.conftest import (
     REPO,
     SPEEDUINO,
     SYNTHETIC,
     add_partitions,
     dagster_home,
+    resources_for,
     stage_bundle,
     unique,
     uploads_dir,
@@ -34,8 +34,11 @@ from wessley_dagster_tests.conftest import (
 from wessley_dagster_tests.servers import CeleryWorker, PostgresServer, RedisServer
 from wessley_dagster_tests.test_pipeline import load
 
-EMBEDDED_STEPS = {"vector_index", "vector_index_vector_count_matches_chunks",
-                  "vector_index_vector_dimension_matches_collection"}  # fmt: skip
+EMBEDDED_STEPS = {
+    "vector_index",
+    "vector_index_vector_count_matches_chunks",
+    "vector_index_vector_dimension_matches_collection",
+}
 
 
 @pytest.fixture
@@ -46,17 +49,26 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def celery_env(env: dict[str, str], postgres: PostgresServer, redis: RedisServer, tmp_path: Path,
-               monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:  # fmt: skip
+def celery_env(
+    env: dict[str, str], postgres: PostgresServer, redis: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """The embedded defaults, the Dagster instance in a fresh PostgreSQL database, Celery on Redis."""
     database = f"dagster_{uuid.uuid4().hex[:8]}"
     with create_engine(postgres.url, isolation_level="AUTOCOMMIT").connect() as conn:
         conn.execute(text(f'create database "{database}"'))
     home = dagster_home(tmp_path, REPO / "deploy" / "dagster-postgres.yaml")
-    values = {**env, "DAGSTER_HOME": str(home), "DAGSTER_PG_USER": "postgres", "DAGSTER_PG_PASSWORD": "",
-              "DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_DB": database, "DAGSTER_PG_PORT": str(postgres.port),
-              "WESSLEY_EXECUTOR": "celery", "CELERY_BROKER_URL": redis.url,
-              "CELERY_RESULT_BACKEND": redis.url}  # fmt: skip
+    values = {
+        **env,
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_PG_USER": "postgres",
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_DB": database,
+        "DAGSTER_PG_PORT": str(postgres.port),
+        "WESSLEY_EXECUTOR": "celery",
+        "CELERY_BROKER_URL": redis.url,
+        "CELERY_RESULT_BACKEND": redis.url,
+    }
     for name, value in values.items():  # this process reads the same instance
         monkeypatch.setenv(name, value)
     return values
@@ -68,8 +80,9 @@ def workers(celery_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, Ce
     started = {}
     try:
         for name, queues in (("w1", ["dagster", EMBEDDED_QUEUE]), ("w2", ["dagster"])):
-            worker = CeleryWorker(celery_env, REPO / "deploy" / "celery.yaml", f"{name}-{tag}", queues,
-                                  tmp_path / f"{name}.log")  # fmt: skip
+            worker = CeleryWorker(
+                celery_env, REPO / "deploy" / "celery.yaml", f"{name}-{tag}", queues, tmp_path / f"{name}.log"
+            )
             started[name] = worker.start()
         yield started
     finally:
@@ -81,10 +94,20 @@ def launch(env: dict[str, str], key: str) -> subprocess.Popen[bytes]:
     """`dagster job execute` of one partition: the run's orchestration in that process, every step
     a Celery task."""
     dagster = str(Path(sys.executable).parent / "dagster")
-    command = [dagster, "job", "execute", "-m", "wessley_dagster.definitions", "-j", "ingest_job",
-               "--tags", json.dumps({"dagster/partition": key})]  # fmt: skip
-    return subprocess.Popen(command, env={**os.environ, **env}, cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    command = [
+        dagster,
+        "job",
+        "execute",
+        "-m",
+        "wessley_dagster.definitions",
+        "-j",
+        "ingest_job",
+        "--tags",
+        json.dumps({"dagster/partition": key}),
+    ]
+    return subprocess.Popen(
+        command, env={**os.environ, **env}, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
 
 
 def finished(instance: DagsterInstance, key: str, process: subprocess.Popen[bytes]) -> str:
@@ -105,14 +128,15 @@ def step_workers(instance: DagsterInstance, run_id: str) -> dict[str, set[str]]:
     return where
 
 
-def assert_landed(instance: DagsterInstance, run_id: str, project: str, job: str, source: Path,
-                  env: dict[str, str]) -> None:  # fmt: skip
+def assert_landed(
+    instance: DagsterInstance, run_id: str, project: str, job: str, source: Path, env: dict[str, str]
+) -> None:
     """The run retried nothing, its checks passed, and every store holds the whole partition."""
     for kind in (DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_UP_FOR_RETRY):
         assert not instance.all_logs(run_id, of_type=kind), f"{job}: {kind}"
     evaluations = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
     assert len(evaluations) == 5 and all(e.dagster_event.event_specific_data.passed for e in evaluations)
-    resources = build_resources(env)
+    resources = resources_for(env)
     bundle = load(source)
     assert resources["vectors"].store.count(project, job) == len(build_chunks(bundle))
     assert resources["graph"].store.counts(project, job)["Component"] == len(bundle.components)
@@ -126,8 +150,10 @@ def test_partitions_run_on_two_celery_workers(celery_env, workers):
     project = unique("celery")
     uploads = uploads_dir(celery_env)
     solo = stage_bundle(SYNTHETIC, uploads, project, "solo")
-    pair = {stage_bundle(SPEEDUINO, uploads, project, "speeduino"): SPEEDUINO,
-            stage_bundle(SYNTHETIC, uploads, project, "roadster"): SYNTHETIC}  # fmt: skip
+    pair = {
+        stage_bundle(SPEEDUINO, uploads, project, "speeduino"): SPEEDUINO,
+        stage_bundle(SYNTHETIC, uploads, project, "roadster"): SYNTHETIC,
+    }
     add_partitions(instance, solo, *pair)
     names = {w.worker_name for w in workers.values()}
     w1 = workers["w1"].worker_name

@@ -8,16 +8,21 @@ from pathlib import Path
 
 from dagster import DagsterInstance, build_sensor_context
 
-from wessley_dagster.resources import build_resources
 from wessley_dagster.sensors import upload_sensor
-from wessley_dagster_tests.conftest import BUNDLES, REPO, dagster_home
+from wessley_dagster_tests.conftest import BUNDLES, REPO, dagster_home, resources_for
 
 
 def test_demo_then_the_sensor_of_make_dev_ingests_nothing_twice(env, tmp_path, monkeypatch):
     home = dagster_home(tmp_path)
     demo_env = {**env, "DAGSTER_HOME": str(home), "PATH": str(Path(sys.executable).parent)}
-    result = subprocess.run([sys.executable, "-m", "wessley_dagster.cli", "demo"], env=demo_env, cwd=REPO,
-                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "wessley_dagster.cli", "demo"],
+        env=demo_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     stored = json.loads(result.stdout.strip().splitlines()[-1].removeprefix("stored: "))
     bundles = len(list(BUNDLES.glob("*/*/manifest.json")))
@@ -27,7 +32,7 @@ def test_demo_then_the_sensor_of_make_dev_ingests_nothing_twice(env, tmp_path, m
     assert "alembic" not in result.stdout and "Warning" not in result.stdout
 
     monkeypatch.setenv("DAGSTER_HOME", str(home))
-    resources = build_resources(env)
+    resources = resources_for(env)
     with DagsterInstance.get() as instance:
         sensor_resources = {k: resources[k] for k in ("uploads", "metadata")}
         with build_sensor_context(instance=instance, resources=sensor_resources) as context:

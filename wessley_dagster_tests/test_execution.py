@@ -4,11 +4,14 @@ request with its broker named, anything else refused with what was expected."""
 import pytest
 
 from wessley_dagster.execution import EMBEDDED_QUEUE, build_executor, embedded_vectors_tags
+from wessley_dagster.settings import Settings
 
 
 def test_the_executor_follows_the_environment(monkeypatch):
-    assert build_executor({}).name == "in_process"
-    celery = build_executor({"WESSLEY_EXECUTOR": "celery", "CELERY_BROKER_URL": "redis://:old@host:6379/0"})
+    assert build_executor(Settings.from_env({})).name == "in_process"
+    celery = build_executor(
+        Settings.from_env({"WESSLEY_EXECUTOR": "celery", "CELERY_BROKER_URL": "redis://:old@host:6379/0"})
+    )
     assert celery.name == "celery"
     # The config names the variable, which is read when a run starts: never the URL (and its password).
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://:now@host:6379/0")
@@ -19,15 +22,15 @@ def test_the_executor_follows_the_environment(monkeypatch):
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"WESSLEY_EXECUTOR": "multiprocess"}, "WESSLEY_EXECUTOR='multiprocess': expected one of in_process, celery"),
+        ({"WESSLEY_EXECUTOR": "multiprocess"}, "WESSLEY_EXECUTOR: Input should be 'in_process' or 'celery'"),
         ({"WESSLEY_EXECUTOR": "celery"}, "WESSLEY_EXECUTOR=celery needs CELERY_BROKER_URL"),
     ],
 )
 def test_an_executor_it_cannot_build_is_a_clear_error(env, message):
     with pytest.raises(ValueError, match=message):
-        build_executor(env)
+        build_executor(Settings.from_env(env))
 
 
 def test_only_the_embedded_vector_store_ties_steps_to_one_queue():
-    assert embedded_vectors_tags({}) == {"dagster-celery/queue": EMBEDDED_QUEUE}
-    assert embedded_vectors_tags({"QDRANT_URL": "https://qdrant.example:6333"}) == {}
+    assert embedded_vectors_tags(Settings.from_env({})) == {"dagster-celery/queue": EMBEDDED_QUEUE}
+    assert embedded_vectors_tags(Settings.from_env({"QDRANT_URL": "https://qdrant.example:6333"})) == {}

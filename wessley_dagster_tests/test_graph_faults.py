@@ -11,9 +11,8 @@ from neo4j import GraphDatabase
 from wessley_dagster.assets import bundle, extraction, indexes
 from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.io_managers.graph import GraphIOManager
-from wessley_dagster.resources import build_resources
-from wessley_dagster.resources.graph import GraphResource
-from wessley_dagster_tests.conftest import error_chain, unique, upload
+from wessley_dagster.resources.graph import Neo4jResource
+from wessley_dagster_tests.conftest import error_chain, resources_for, unique, upload
 from wessley_dagster_tests.servers import Neo4jServer
 from wessley_dagster_tests.synthetic import make_bundle
 
@@ -35,9 +34,9 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
         big = make_bundle(project, job, components=3000, pins_per=8)  # ~0.5 s of pins after the components
         key = upload(env, instance, big)
         monkeypatch.setenv("NEO4J_PASSWORD", server.auth[1])
-        resources = build_resources({**env, "NEO4J_URI": server.uri, "NEO4J_PASSWORD": server.auth[1]})
+        resources = resources_for({**env, "NEO4J_URI": server.uri, "NEO4J_PASSWORD": server.auth[1]})
         # Short driver-level retries, so the step's own RetryPolicy (3 retries) is what we watch.
-        resources["graph"] = GraphResource(uri=server.uri, user="neo4j", password="x", max_transaction_retry_time_s=1)
+        resources["graph"] = Neo4jResource(uri=server.uri, user="neo4j", password="x", max_transaction_retry_time_s=1)
         resources["graph_io_manager"] = GraphIOManager(graph=resources["graph"])
 
         def materialize_partition():
@@ -77,8 +76,12 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
             first = resources["graph"].store.dump(project, job)
             assert materialize_partition().success
             assert resources["graph"].store.dump(project, job) == first
-            (old_load,) = {r["l"] for r in resources["graph"].store.read(
-                "MATCH (c:Component {project_id: $p}) RETURN DISTINCT c.load_id AS l", p=project)}  # fmt: skip
+            (old_load,) = {
+                r["l"]
+                for r in resources["graph"].store.read(
+                    "MATCH (c:Component {project_id: $p}) RETURN DISTINCT c.load_id AS l", p=project
+                )
+            }
 
         # Mid re-load of a changed bundle (a sixth of the parts gone): killed once the new load has
         # rewritten some components, before the stale ones are removed.

@@ -11,10 +11,9 @@ from dagster import materialize
 
 from wessley_dagster.assets.bundle import bundle
 from wessley_dagster.domain.bundle import id_problem
-from wessley_dagster.resources import build_resources
-from wessley_dagster.sensors import upload_problem
 from wessley_dagster.stores.objects import LocalFolderStore
-from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, unique, uploads_dir
+from wessley_dagster.upload_decision import check_upload
+from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, resources_for, unique, uploads_dir
 from wessley_dagster_tests.test_sensors import evaluate
 
 Files = dict[str, bytes]
@@ -54,14 +53,23 @@ CASES: list[tuple[str, Callable[[Files], None], str]] = [
     ("manifest a list", lambda f: f.update({"manifest.json": b"[]"}), "invalid"),
     ("manifest with a bom", raw_edit("manifest.json", b"{", b"\xef\xbb\xbf{"), "Unexpected UTF-8 BOM"),
     ("manifest deep", raw_edit("manifest.json", b"{", b'{"x": ' + NESTED.encode() + b","), "unreadable"),
-    ("manifest no project", json_edit("manifest.json", lambda d: {k: v for k, v in d.items() if k != "project_id"}),
-     "invalid"),
+    (
+        "manifest no project",
+        json_edit("manifest.json", lambda d: {k: v for k, v in d.items() if k != "project_id"}),
+        "invalid",
+    ),
     ("manifest other project", json_edit("manifest.json", lambda d: {**d, "project_id": "victim"}), "names project"),
     ("manifest other job", json_edit("manifest.json", lambda d: {**d, "job_id": "other"}), "names project"),
-    ("manifest year 3000", json_edit("manifest.json", lambda d: {**d, "vehicle": {**d["vehicle"], "year": 3000}}),
-     "invalid"),
-    ("manifest no make", json_edit("manifest.json", lambda d: {**d, "vehicle": {"model": "x", "year": 2020}}),
-     "invalid"),
+    (
+        "manifest year 3000",
+        json_edit("manifest.json", lambda d: {**d, "vehicle": {**d["vehicle"], "year": 3000}}),
+        "invalid",
+    ),
+    (
+        "manifest no make",
+        json_edit("manifest.json", lambda d: {**d, "vehicle": {"model": "x", "year": 2020}}),
+        "invalid",
+    ),
     ("manifest negative pages", json_edit("manifest.json", lambda d: {**d, "page_count": -1}), "invalid"),
     ("manifest bad date", json_edit("manifest.json", lambda d: {**d, "created_at": "yesterday"}), "invalid"),
     ("manifest empty user", json_edit("manifest.json", lambda d: {**d, "user_id": ""}), "invalid"),
@@ -77,15 +85,26 @@ CASES: list[tuple[str, Callable[[Files], None], str]] = [
     ("spans page 0", raw_edit("text_spans.ndjson", b'"page": 1', b'"page": 0'), "greater than or equal to 1"),
     ("spans page lie", raw_edit("text_spans.ndjson", b'"page": 1', b'"page": 99'), "beyond the manifest"),
     ("spans short bbox", raw_edit("text_spans.ndjson", b'"bbox": [', b'"bbox": [1, '), "bbox"),
-    ("spans confidence 2", raw_edit("text_spans.ndjson", b'"confidence": ', b'"confidence": 2, "c": '),
-     "less than or equal to 1"),
-    ("spans duplicate id", lambda f: f.update({"text_spans.ndjson": f["text_spans.ndjson"] +
-                                               f["text_spans.ndjson"].split(b"\n")[0] + b"\n"}), "duplicate span id"),
+    (
+        "spans confidence 2",
+        raw_edit("text_spans.ndjson", b'"confidence": ', b'"confidence": 2, "c": '),
+        "less than or equal to 1",
+    ),
+    (
+        "spans duplicate id",
+        lambda f: f.update(
+            {"text_spans.ndjson": f["text_spans.ndjson"] + f["text_spans.ndjson"].split(b"\n")[0] + b"\n"}
+        ),
+        "duplicate span id",
+    ),
     ("spans no text", raw_edit("text_spans.ndjson", b'"text":', b'"words":'), "$.text"),
     ("components not a list", lambda f: f.update({"components.json": b"{}"}), "must be a JSON list"),
     ("components duplicate id", json_edit("components.json", lambda d: [*d, d[0]]), "duplicate component id"),
-    ("components duplicate pin", json_edit("components.json", lambda d: [{**d[0], "pins": d[0]["pins"] * 2}, *d[1:]]),
-     "duplicate pin name"),
+    (
+        "components duplicate pin",
+        json_edit("components.json", lambda d: [{**d[0], "pins": d[0]["pins"] * 2}, *d[1:]]),
+        "duplicate pin name",
+    ),
     ("components unknown span", json_edit("components.json", first("span_ids", ["nope"])), "unknown text span"),
     ("components page -1", json_edit("components.json", first("page", -1)), "greater than or equal to 1"),
     ("components page lie", json_edit("components.json", first("page", 50)), "beyond the manifest"),
@@ -93,25 +112,55 @@ CASES: list[tuple[str, Callable[[Files], None], str]] = [
     ("components bell value", json_edit("components.json", first("value", "10k\u0007")), "U+0007"),
     ("components huge note", json_edit("components.json", first("notes", "n" * 25_000)), "over the limit"),
     ("components pins not list", json_edit("components.json", first("pins", "1,2")), "pins"),
-    ("components deep extra", json_edit("components.json", first("extra", json.loads("[" * 40 + "]" * 40))),
-     "nested deeper"),
+    (
+        "components deep extra",
+        json_edit("components.json", first("extra", json.loads("[" * 40 + "]" * 40))),
+        "nested deeper",
+    ),
     ("components bad utf-8", raw_edit("components.json", b"[", b"[\xed\xa0\x80"), "invalid UTF-8"),
-    ("netlist unknown component", json_edit("netlist.json", lambda d: {**d, "nets": [{"name": "N", "connections": [
-        {"component_id": "GHOST", "pin": "1"}]}]}), "unknown component"),
-    ("netlist duplicate net", json_edit("netlist.json", lambda d: {**d, "nets": d["nets"] + d["nets"][:1]}),
-     "duplicate net name"),
+    (
+        "netlist unknown component",
+        json_edit(
+            "netlist.json",
+            lambda d: {**d, "nets": [{"name": "N", "connections": [{"component_id": "GHOST", "pin": "1"}]}]},
+        ),
+        "unknown component",
+    ),
+    (
+        "netlist duplicate net",
+        json_edit("netlist.json", lambda d: {**d, "nets": d["nets"] + d["nets"][:1]}),
+        "duplicate net name",
+    ),
     ("netlist no nets", json_edit("netlist.json", lambda d: {}), "nets"),
     ("netlist nets null", json_edit("netlist.json", lambda d: {"nets": None}), "nets"),
     ("netlist empty net name", json_edit("netlist.json", first("name", "")), "at least 1 character"),
     ("netlist escape in name", json_edit("netlist.json", first("name", "CAN\u001bH")), "U+001B"),
-    ("netlist empty pin", json_edit("netlist.json", lambda d: {**d, "nets": [{**d["nets"][0], "connections": [
-        {"component_id": "K3", "pin": ""}]}, *d["nets"][1:]]}), "at least 1 character"),
-    ("netlist unknown junction", json_edit("netlist.json", lambda d: {**d, "line_segments": [{
-        "id": "s", "page": 1, "start": [0, 0], "end": [1, 1], "junction_ids": ["j9"]}]}), "unknown junction"),
+    (
+        "netlist empty pin",
+        json_edit(
+            "netlist.json",
+            lambda d: {
+                **d,
+                "nets": [{**d["nets"][0], "connections": [{"component_id": "K3", "pin": ""}]}, *d["nets"][1:]],
+            },
+        ),
+        "at least 1 character",
+    ),
+    (
+        "netlist unknown junction",
+        json_edit(
+            "netlist.json",
+            lambda d: {
+                **d,
+                "line_segments": [{"id": "s", "page": 1, "start": [0, 0], "end": [1, 1], "junction_ids": ["j9"]}],
+            },
+        ),
+        "unknown junction",
+    ),
     ("netlist deep", raw_edit("netlist.json", b"{", b'{"x": ' + NESTED.encode() + b","), "nested deeper"),
     ("netlist truncated", lambda f: f.update({"netlist.json": f["netlist.json"][:40]}), "invalid JSON"),
     ("netlist bad utf-8", raw_edit("netlist.json", b"{", b"{\xfe"), "invalid UTF-8"),
-]  # fmt: skip
+]
 
 # Folders that must not become partitions at all.
 FOLDERS = [("proj__alias", "job"), ("proj", "job__alias"), ("proj", "x" * 200), ("pr\u00f8j", "job"), ("proj", ".job")]
@@ -143,18 +192,19 @@ def unchanged(resources, project: str) -> None:
 
 @pytest.mark.parametrize(("name", "mutate", "problem"), CASES, ids=[c[0] for c in CASES])
 def test_a_hostile_upload_is_refused_and_changes_nothing(env, instance, name, mutate, problem):
-    resources = build_resources(env)
+    resources = resources_for(env)
     project = unique("hostile")
     stage(env, project, "job", mutate)
     result = evaluate(instance, resources)
     assert result.run_requests == [] and result.dynamic_partitions_requests == []
     store = LocalFolderStore(uploads_dir(env))
-    _, _, reason = upload_problem(store, f"{project}/job/", project, "job", resources["uploads"].limits())
+    reason = check_upload(store, project, "job", resources["uploads"].limits()).problem
     assert problem in reason, reason
     if reason.startswith("invalid bundle"):  # a run started anyway: its bundle step refuses the same bytes
         add_partitions(instance, f"{project}__job")
-        outcome = materialize([bundle], partition_key=f"{project}__job", resources=resources, instance=instance,
-                              raise_on_error=False)  # fmt: skip
+        outcome = materialize(
+            [bundle], partition_key=f"{project}__job", resources=resources, instance=instance, raise_on_error=False
+        )
         assert not outcome.success
         failure = next(e for e in outcome.all_events if e.event_type_value == "STEP_FAILURE")
         message = failure.step_failure_data.user_failure_data.description
@@ -165,7 +215,7 @@ def test_a_hostile_upload_is_refused_and_changes_nothing(env, instance, name, mu
 
 @pytest.mark.parametrize(("project", "job"), FOLDERS)
 def test_a_folder_that_is_no_project_and_job_never_becomes_a_partition(env, instance, project, job):
-    resources = build_resources(env)
+    resources = resources_for(env)
     stage(env, project, job)
     result = evaluate(instance, resources)
     assert result.run_requests == [] and result.dynamic_partitions_requests == []
@@ -177,7 +227,7 @@ def test_a_folder_that_is_no_project_and_job_never_becomes_a_partition(env, inst
 def test_a_symlink_in_an_upload_is_never_read(env, instance, tmp_path, name):
     """A required file that is a symlink leaves the upload incomplete; an optional one refuses it.
     Either way the host file it points at is never read and nothing is written."""
-    resources = build_resources(env)
+    resources = resources_for(env)
     project = unique("hostile")
     stage(env, project, "job")
     secret = tmp_path / "host-secret"
@@ -188,7 +238,6 @@ def test_a_symlink_in_an_upload_is_never_read(env, instance, tmp_path, name):
     result = evaluate(instance, resources)
     assert result.run_requests == [] and result.dynamic_partitions_requests == []
     if name == "debug_overlay.png":
-        _, _, reason = upload_problem(LocalFolderStore(uploads_dir(env)), f"{project}/job/", project, "job",
-                                      resources["uploads"].limits())  # fmt: skip
+        reason = check_upload(LocalFolderStore(uploads_dir(env)), project, "job", resources["uploads"].limits()).problem
         assert reason.startswith("invalid bundle: ") and "symlink" in reason, reason
     unchanged(resources, project)

@@ -18,9 +18,16 @@ def test_a_run_goes_through_the_queue_of_an_instance_on_postgres(env, postgres, 
     with admin.connect() as conn:
         conn.execute(text(f'create database "{database}"'))
     home = dagster_home(tmp_path, REPO / "deploy" / "dagster-postgres.yaml")
-    dev_env = {**os.environ, **env, "DAGSTER_HOME": str(home), "DAGSTER_PG_USER": "postgres",
-               "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_DB": database,
-               "DAGSTER_PG_PORT": str(postgres.port)}  # fmt: skip
+    dev_env = {
+        **os.environ,
+        **env,
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_PG_USER": "postgres",
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_DB": database,
+        "DAGSTER_PG_PORT": str(postgres.port),
+    }
     key = stage_bundle(SYNTHETIC, uploads_dir(env), unique("pg"), "job")
     server = DagsterDev(dev_env, tmp_path)
     try:

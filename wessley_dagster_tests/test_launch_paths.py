@@ -12,11 +12,10 @@ from typing import Any
 
 from dagster import DagsterInstance, build_schedule_context
 
-from wessley_dagster.resources import build_resources
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.schedules import nightly_reconcile
 from wessley_dagster.stores.metadata.sql import SqlMetadataStore
-from wessley_dagster_tests.conftest import SYNTHETIC, stage_bundle, unique, uploads_dir
+from wessley_dagster_tests.conftest import SYNTHETIC, resources_for, stage_bundle, unique, uploads_dir
 from wessley_dagster_tests.dagster_dev import BACKFILL, eventually
 
 
@@ -59,15 +58,32 @@ def test_every_launch_path_writes_the_job_row_the_same_way(dev, env, monkeypatch
     assert json.loads(row["metrics"]) == full_metrics  # those of the last run that included job_record
 
     # A backfill of every asset of the partition: one run, tagged with its backfill.
-    backfill = server.query(BACKFILL, p={
-        "partitionNames": [key], "fromFailure": False,
-        "assetSelection": [{"path": [a]} for a in ("bundle", "text_spans", "components", "netlist", "chunks",
-                                                   "embeddings", "vector_index", "schematic_graph", "exports",
-                                                   "job_record")],
-    })["launchPartitionBackfill"]  # fmt: skip
+    backfill = server.query(
+        BACKFILL,
+        p={
+            "partitionNames": [key],
+            "fromFailure": False,
+            "assetSelection": [
+                {"path": [a]}
+                for a in (
+                    "bundle",
+                    "text_spans",
+                    "components",
+                    "netlist",
+                    "chunks",
+                    "embeddings",
+                    "vector_index",
+                    "schematic_graph",
+                    "exports",
+                    "job_record",
+                )
+            ],
+        },
+    )["launchPartitionBackfill"]
     assert backfill["__typename"] == "LaunchBackfillSuccess", backfill
-    (backfill_run,) = eventually(lambda: server.runs(**{"dagster/backfill": backfill["backfillId"]}),
-                                 lambda runs: len(runs) == 1, 180)  # fmt: skip
+    (backfill_run,) = eventually(
+        lambda: server.runs(**{"dagster/backfill": backfill["backfillId"]}), lambda runs: len(runs) == 1, 180
+    )
     assert server.wait_run(backfill_run["runId"]) == "SUCCESS"
     row = settled(project, "first", backfill_run["runId"])
     assert (row["status"], row["stage"], row["progress"]) == ("succeeded", "done", 100)
@@ -75,7 +91,7 @@ def test_every_launch_path_writes_the_job_row_the_same_way(dev, env, monkeypatch
     # The nightly reconcile, evaluated against the same instance, asks for the partition once the
     # embedding model changes; its request is launched as the scheduler would.
     monkeypatch.setenv("DAGSTER_HOME", dev_env["DAGSTER_HOME"])
-    resources = build_resources(env)
+    resources = resources_for(env)
     schedule_resources = {
         "embeddings_model": EmbeddingsResource(provider="hashing", dimension=64),
         "uploads": resources["uploads"],

@@ -13,9 +13,8 @@ from sqlalchemy.exc import OperationalError
 
 from wessley_dagster.domain.chunking import build_chunks
 from wessley_dagster.domain.graph_model import bundle_to_graph
-from wessley_dagster.resources import build_resources
 from wessley_dagster.stores.metadata.sql import SqlMetadataStore
-from wessley_dagster_tests.conftest import error_chain, record_failure, unique, upload
+from wessley_dagster_tests.conftest import error_chain, record_failure, resources_for, unique, upload
 from wessley_dagster_tests.servers import PostgresServer
 from wessley_dagster_tests.synthetic import make_bundle
 from wessley_dagster_tests.test_pipeline import run
@@ -27,7 +26,7 @@ def test_metadata_database_gone_mid_run(env, instance, monkeypatch):
     server = PostgresServer().start()
     try:
         monkeypatch.setenv("SUPABASE_DB_URL", server.url)
-        resources = build_resources({**env, "SUPABASE_DB_URL": server.url})
+        resources = resources_for({**env, "SUPABASE_DB_URL": server.url})
         project, job = unique("meta"), "gone"
         big = make_bundle(project, job, components=500, pins_per=4)
         key = upload(env, instance, big)
@@ -59,8 +58,11 @@ def test_metadata_database_gone_mid_run(env, instance, monkeypatch):
         failures = [e for e in result.all_events if e.is_step_failure]
         assert failures
         for failure in failures:  # each retried (the error is transient), then failed with the cause
-            retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"
-                       and e.step_key == failure.step_key]  # fmt: skip
+            retries = [
+                e
+                for e in result.all_events
+                if e.event_type_value == "STEP_UP_FOR_RETRY" and e.step_key == failure.step_key
+            ]
             assert len(retries) == 3
             chain = error_chain(failure)
             assert any(line.startswith("OperationalError: ") and "Connection refused" in line for line in chain)

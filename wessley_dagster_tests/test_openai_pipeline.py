@@ -8,8 +8,7 @@ from dagster import materialize
 from wessley_dagster.assets.bundle import bundle
 from wessley_dagster.assets.chunks import chunks, embeddings
 from wessley_dagster.assets.extraction import components, netlist, text_spans
-from wessley_dagster.resources import build_resources
-from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, stage_bundle, unique, uploads_dir
+from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, resources_for, stage_bundle, unique, uploads_dir
 from wessley_dagster_tests.fake_openai import KEY, FakeOpenAI
 
 ASSETS = [bundle, text_spans, components, netlist, chunks, embeddings]
@@ -31,7 +30,7 @@ def openai_env(env, fake, monkeypatch, key=KEY):
 
 def test_usage_per_partition_and_no_calls_for_an_unchanged_partition(env, instance, fake, monkeypatch):
     settings = openai_env(env, fake, monkeypatch)
-    resources = build_resources(settings)
+    resources = resources_for(settings)
     assert resources["embeddings_model"].provider == "openai"
     key = stage_bundle(SYNTHETIC, uploads_dir(settings), unique("proj"), "roadster")
     add_partitions(instance, key)
@@ -53,8 +52,9 @@ def test_a_wrong_key_fails_the_step_without_retries(env, instance, fake, monkeyp
     settings = openai_env(env, fake, monkeypatch, key="sk-not-the-key")
     key = stage_bundle(SYNTHETIC, uploads_dir(settings), unique("proj"), "roadster")
     add_partitions(instance, key)
-    result = materialize(ASSETS, partition_key=key, resources=build_resources(settings), instance=instance,
-                         raise_on_error=False)  # fmt: skip
+    result = materialize(
+        ASSETS, partition_key=key, resources=resources_for(settings), instance=instance, raise_on_error=False
+    )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert failure.step_key == "embeddings"

@@ -27,8 +27,14 @@ def uv() -> str:
 
 def demo(command: list[str], env: dict[str, str], cwd: Path, tmp: Path) -> dict:
     tmp.mkdir()
-    result = subprocess.run(command, env={**env, "DAGSTER_HOME": str(dagster_home(tmp))}, cwd=cwd,
-                            capture_output=True, text=True, timeout=900)  # fmt: skip
+    result = subprocess.run(
+        command,
+        env={**env, "DAGSTER_HOME": str(dagster_home(tmp))},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1].removeprefix("stored: "))
 
@@ -37,29 +43,49 @@ def test_the_wheel_installed_outside_the_repo_runs_the_demo_and_loads_the_code_l
     dist, venv, empty = tmp_path / "dist", tmp_path / "venv", tmp_path / "empty"
     empty.mkdir()
     tools = {**os.environ, "UV": uv()}
-    subprocess.run([str(REPO / "deploy" / "build_dist.sh"), str(dist)], cwd=REPO, env=tools, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [str(REPO / "deploy" / "build_dist.sh"), str(dist)], cwd=REPO, env=tools, check=True, capture_output=True
+    )
     requirements = (dist / "requirements.txt").read_text()
     assert "--hash=sha256:" in requirements and "dagster==1.13.27" in requirements
     assert "pytest" not in requirements  # the image carries no test tools
     subprocess.run([uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
-    subprocess.run([str(REPO / "deploy" / "install_user_code.sh"), str(dist), str(venv / "bin" / "python")],
-                   cwd=empty, env=tools, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [str(REPO / "deploy" / "install_user_code.sh"), str(dist), str(venv / "bin" / "python")],
+        cwd=empty,
+        env=tools,
+        check=True,
+        capture_output=True,
+    )
     bin_ = venv / "bin"
     clean = {k: v for k, v in env.items() if k != "WESSLEY_HOME"} | {"PATH": f"{bin_}:/usr/bin:/bin"}
 
-    installed = demo([str(bin_ / "wessley-dagster"), "demo"], clean | {"WESSLEY_HOME": str(empty / "home")}, empty,
-                     tmp_path / "installed")  # fmt: skip
+    installed = demo(
+        [str(bin_ / "wessley-dagster"), "demo"],
+        clean | {"WESSLEY_HOME": str(empty / "home")},
+        empty,
+        tmp_path / "installed",
+    )
     checkout = demo([sys.executable, "-m", "wessley_dagster.cli", "demo"], env, REPO, tmp_path / "checkout")
     assert installed == checkout and installed["job_rows"] == 2
     assert (empty / "home" / "metadata.db").exists() and not (REPO / "empty").exists()
 
-    validated = subprocess.run([str(bin_ / "dagster"), "definitions", "validate", "-m", "wessley_dagster.definitions"],
-                               cwd=empty, env=clean | {"WESSLEY_HOME": str(empty / "home")}, capture_output=True,
-                               text=True, timeout=300)  # fmt: skip
+    validated = subprocess.run(
+        [str(bin_ / "dagster"), "definitions", "validate", "-m", "wessley_dagster.definitions"],
+        cwd=empty,
+        env=clean | {"WESSLEY_HOME": str(empty / "home")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert validated.returncode == 0, validated.stdout + validated.stderr
-    where = subprocess.run([str(bin_ / "python"), "-c", "import wessley_dagster.cli as c; print(c.__file__)"],
-                           cwd=empty, capture_output=True, text=True, check=True).stdout  # fmt: skip
+    where = subprocess.run(
+        [str(bin_ / "python"), "-c", "import wessley_dagster.cli as c; print(c.__file__)"],
+        cwd=empty,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert where.startswith(str(venv)) and str(REPO) not in where
 
 

@@ -13,21 +13,26 @@ from wessley_dagster import cli
 from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
 from wessley_dagster.assets.chunks import Embeddings
 from wessley_dagster.checks import ALL_CHECKS
-from wessley_dagster.domain.bundle import Component, Netlist, TextSpan, ValidatedUpload, read_bundle
+from wessley_dagster.domain.bundle import (
+    Component,
+    Netlist,
+    TextSpan,
+    ValidatedUpload,
+    read_bundle,
+    split_partition_key,
+)
 from wessley_dagster.domain.chunking import Chunk, build_chunks
 from wessley_dagster.domain.exports import ExportFile
 from wessley_dagster.domain.graph_model import bundle_to_graph
-from wessley_dagster.io_managers.graph import GraphView
-from wessley_dagster.io_managers.vectors import VectorView
 from wessley_dagster.partitions import ingestion_partitions
-from wessley_dagster.resources import build_resources
-from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.resources.metadata import SupabaseRestMetadataResource
 from wessley_dagster.search import semantic_search
 from wessley_dagster_tests.conftest import (
     SPEEDUINO,
     SYNTHETIC,
     add_partitions,
     record_failure,
+    resources_for,
     stage_bundle,
     unique,
     uploads_dir,
@@ -71,7 +76,7 @@ def load(folder: Path):
 
 
 def test_two_partitions_end_to_end_and_idempotent(graph_env, instance, monkeypatch, capsys):
-    env, resources = graph_env, build_resources(graph_env)
+    env, resources = graph_env, resources_for(graph_env)
     project = unique("proj")
     keys = {
         stage_bundle(SYNTHETIC, uploads_dir(env), project, "roadster"): SYNTHETIC,
@@ -83,9 +88,15 @@ def test_two_partitions_end_to_end_and_idempotent(graph_env, instance, monkeypat
         result = run(key, resources, instance)
         assert result.success
         assert check_results(result) == dict.fromkeys(
-            ["graph_counts_match_bundle", "connections_resolve", "no_orphan_pins", "vector_count_matches_chunks",
-             "vector_dimension_matches_collection"], True,
-        )  # fmt: skip
+            [
+                "graph_counts_match_bundle",
+                "connections_resolve",
+                "no_orphan_pins",
+                "vector_count_matches_chunks",
+                "vector_dimension_matches_collection",
+            ],
+            True,
+        )
         job = key.split("__")[1]
         expected = load(source)
         s = state(resources, project, job)
@@ -99,8 +110,15 @@ def test_two_partitions_end_to_end_and_idempotent(graph_env, instance, monkeypat
         assert ({k: v for k, v in metrics["graph"].items() if v}, metrics["vector_points"]) == (nonzero, s["points"])
         assert s["points"] == len(build_chunks(expected))
         names = {k.split("/", 2)[2] for k, _ in s["artifacts"]}
-        assert names == {"bundle.json", "text_spans.ndjson", "components.ndjson", "netlist.json", "chunks.ndjson",
-                         "embeddings.json", "exports/graph.graphml"}  # fmt: skip
+        assert names == {
+            "bundle.json",
+            "text_spans.ndjson",
+            "components.ndjson",
+            "netlist.json",
+            "chunks.ndjson",
+            "embeddings.json",
+            "exports/graph.graphml",
+        }
         assert sorted(s["artifact_rows"]) == sorted((k.split("/", 2)[2], size) for k, size in s["artifacts"])
         assert s["job"] == {"status": "succeeded", "stage": "done", "progress": 100}
         first[key] = s
@@ -109,53 +127,78 @@ def test_two_partitions_end_to_end_and_idempotent(graph_env, instance, monkeypat
         assert run(key, resources, instance).success
         assert state(resources, project, key.split("__")[1]) == first[key]
 
-    hits = semantic_search(resources["vectors"].store, resources["embeddings_model"].embedder(), project,
-                           "K3 relay", limit=3, chunk_types=["component"])  # fmt: skip
+    hits = semantic_search(
+        resources["vectors"].store,
+        resources["embeddings_model"].embedder(),
+        project,
+        "K3 relay",
+        limit=3,
+        chunk_types=["component"],
+    )
     assert hits[0].payload["component_id"] == "K3" and hits[0].payload["page"] == 1
 
     # Graph-expanded answers, in one call: a part's pins, their nets and the parts on them; a net's pins.
     graph = resources["graph"].store
     embedder = resources["embeddings_model"].embedder()
-    (k3,) = semantic_search(resources["vectors"].store, embedder, project, "K3 relay", limit=1,
-                            chunk_types=["component"], expand_graph=True, graph=graph)  # fmt: skip
+    (k3,) = semantic_search(
+        resources["vectors"].store,
+        embedder,
+        project,
+        "K3 relay",
+        limit=1,
+        chunk_types=["component"],
+        expand_graph=True,
+        graph=graph,
+    )
     pins = {p["pin"]: p for p in k3.payload["graph"]["pins"]}
     assert pins["30"]["net"] == "VBAT_SW"
     assert {("F21", "2"), ("D2", "K")} <= {(o["component_id"], o["pin"]) for o in pins["30"]["parts"]}
-    (net,) = semantic_search(resources["vectors"].store, embedder, project, "VBAT_SW switched battery", limit=1,
-                             chunk_types=["net"], mode="sparse", expand_graph=True, graph=graph)  # fmt: skip
+    (net,) = semantic_search(
+        resources["vectors"].store,
+        embedder,
+        project,
+        "VBAT_SW switched battery",
+        limit=1,
+        chunk_types=["net"],
+        mode="sparse",
+        expand_graph=True,
+        graph=graph,
+    )
     assert net.payload["net"] == "VBAT_SW"
     assert {(m["component_id"], m["pin"]) for m in net.payload["graph"]["members"]} == {
-        ("F21", "2"), ("K3", "30"), ("K3", "86"), ("D2", "K")}  # fmt: skip
+        ("F21", "2"),
+        ("K3", "30"),
+        ("K3", "86"),
+        ("D2", "K"),
+    }
 
     # The same from the command line, one JSON object per hit.
     for name, value in graph_env.items():
         monkeypatch.setenv(name, value)
     capsys.readouterr()
-    assert cli.main(["search", "which relay switches the fuel pump", "--project", project, "--json",
-                     "--mode", "sparse", "--limit", "2", "--graph"]) == 0  # fmt: skip
+    assert (
+        cli.main(
+            [
+                "search",
+                "which relay switches the fuel pump",
+                "--project",
+                project,
+                "--json",
+                "--mode",
+                "sparse",
+                "--limit",
+                "2",
+                "--graph",
+            ]
+        )
+        == 0
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 2 and lines[0]["component_id"] == "K3" and lines[0]["chunk_type"] == "component"
     assert {"score", "page", "text", "graph"} <= set(lines[0])
     assert cli.main(["similar", "R12", "--project", project, "--json"]) == 0
     similar = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert similar and all(h["chunk_type"] == "component" and h["kind"] == "resistor" for h in similar)
-
-
-@asset(partitions_def=ingestion_partitions)
-def connectivity_report(schematic_graph: GraphView) -> dict:
-    """A downstream asset reading the graph through the graph IO manager's load_input."""
-    return {
-        "busiest": schematic_graph.net_summary()[0]["net"],
-        "r12_reaches": [r["component_id"] for r in schematic_graph.reach("R12")],
-        "path": [s["name"] for s in schematic_graph.shortest_path("R12", "C5")],
-        "gnd": len(schematic_graph.net_members("GND")),
-    }
-
-
-@asset(partitions_def=ingestion_partitions)
-def vector_report(vector_index: VectorView) -> int:
-    """A downstream asset reading the vector index through the vector IO manager's load_input."""
-    return vector_index.count()
 
 
 @asset(partitions_def=ingestion_partitions)
@@ -181,19 +224,18 @@ def artifact_report(
     }
 
 
-def test_downstream_assets_query_the_stores_through_the_io_managers(graph_env, instance):
-    env, resources = graph_env, build_resources(graph_env)
+def test_a_downstream_asset_reads_every_artifact_and_the_ui_shows_table_metadata(graph_env, instance):
+    env, resources = graph_env, resources_for(graph_env)
     key = stage_bundle(SYNTHETIC, uploads_dir(env), unique("proj"), "roadster")
     add_partitions(instance, key)
     run(key, resources, instance)
     result = materialize(
-        [*ASSETS, connectivity_report, vector_report, artifact_report],
-        selection=[connectivity_report, vector_report, artifact_report],
+        [*ASSETS, artifact_report],
+        selection=[artifact_report],
         partition_key=key,
         resources=resources,
         instance=instance,
     )
-    assert result.output_for_node("vector_report") == 24  # fmt: skip
     # What the UI shows on the table assets: row count, column schema, a preview, where it is stored.
     components = instance.get_latest_materialization_event(AssetKey("components")).asset_materialization.metadata
     assert components["dagster/row_count"].value == 10
@@ -210,13 +252,25 @@ def test_downstream_assets_query_the_stores_through_the_io_managers(graph_env, i
     stored = resources["storage"].object_store().list(key.replace("__", "/") + "/")
     assert record["storage"].value["job"] == {"local": {"objects": len(stored), "bytes": sum(o.size for o in stored)}}
     assert result.output_for_node("artifact_report") == {
-        "manifest": "roadster", "spans": 31, "components": 10, "nets": 10, "chunks": 24, "vectors": True,
+        "manifest": "roadster",
+        "spans": 31,
+        "components": 10,
+        "nets": 10,
+        "chunks": 24,
+        "vectors": True,
         "exports": {"graph.graphml": "application/graphml+xml"},
         "graphml": 86,
-    }  # fmt: skip
-    assert result.output_for_node("connectivity_report") == {
-        "busiest": "GND", "r12_reaches": ["C5", "U1"], "path": ["R12", "2", "IGN_SENSE", "1", "C5"], "gnd": 5,
-    }  # fmt: skip
+    }
+    # The connectivity queries of the read API, on what the run loaded.
+    project, job = split_partition_key(key)
+    graph = resources["graph"].store
+    assert {
+        "busiest": graph.net_summary(project, job)[0]["net"],
+        "r12_reaches": [r["component_id"] for r in graph.reach(project, job, "R12")],
+        "path": [s["name"] for s in graph.shortest_path(project, job, "R12", "C5")],
+        "gnd": len(graph.net_members(project, "GND", job)),
+    } == {"busiest": "GND", "r12_reaches": ["C5", "U1"], "path": ["R12", "2", "IGN_SENSE", "1", "C5"], "gnd": 5}
+    assert resources["vectors"].store.count(project, job) == 24
 
 
 def test_embeddings_are_cached_across_runs(env, resources, instance):
@@ -243,8 +297,12 @@ def test_bad_bundle_fails_clearly_and_writes_nothing(env, resources, instance):
     message = failure.step_failure_data.error.message + str(failure.step_failure_data.user_failure_data.description)
     assert "text_spans.ndjson: line 5 $.page: Input should be a valid integer" in message
     assert state(resources, project, "broken") == {
-        "graph": {"nodes": [], "relationships": []}, "points": 0, "artifacts": [], "artifact_rows": [], "job": {},
-    }  # fmt: skip
+        "graph": {"nodes": [], "relationships": []},
+        "points": 0,
+        "artifacts": [],
+        "artifact_rows": [],
+        "job": {},
+    }
     assert resources["metadata"].store.jobs() == []
 
 
@@ -279,7 +337,7 @@ def test_a_backend_that_is_down_fails_the_step_after_retries(env, instance, down
     key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "down")
     add_partitions(instance, key)
     monkeypatch.setenv("NEO4J_PASSWORD", "secret")
-    resources = build_resources({**env, "NEO4J_URI": f"bolt://127.0.0.1:{free_port()}", "NEO4J_PASSWORD": "secret"})
+    resources = resources_for({**env, "NEO4J_URI": f"bolt://127.0.0.1:{free_port()}", "NEO4J_PASSWORD": "secret"})
     result = run(key, resources, instance, raise_on_error=False)
     assert not result.success
     retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
@@ -295,7 +353,7 @@ def test_artifacts_go_to_s3_when_a_bucket_is_configured(env, s3_env, instance, m
 
     for name, value in s3_env.items():
         monkeypatch.setenv(name, value)
-    resources = build_resources({**env, **s3_env})
+    resources = resources_for({**env, **s3_env})
     project = unique("proj")
     key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "s3")
     add_partitions(instance, key)
@@ -323,9 +381,11 @@ def test_a_job_records_through_supabase_rest_as_through_sqlite(env, postgres_url
         rest_env = {"SUPABASE_URL": postgrest.url, "SUPABASE_SERVICE_KEY": postgrest.key("service_role")}
         for name, value in rest_env.items():
             monkeypatch.setenv(name, value)
-        resources = build_resources({**env, **rest_env})
+        resources = resources_for({**env, **rest_env})
         # Outside a run the secret is not resolved from the environment; the same store, by value.
-        metadata = MetadataResource(supabase_url=postgrest.url, supabase_service_key=rest_env["SUPABASE_SERVICE_KEY"])
+        metadata = SupabaseRestMetadataResource(
+            supabase_url=postgrest.url, supabase_service_key=rest_env["SUPABASE_SERVICE_KEY"]
+        )
         view = {**resources, "metadata": metadata}
         project = unique("proj")
         key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "rest")

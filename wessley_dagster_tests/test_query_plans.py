@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from wessley_dagster.resources import build_resources
 from wessley_dagster.search import expand_hits, semantic_search
 from wessley_dagster.stores.graph import GraphStore
-from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, stage_bundle, unique, uploads_dir
+from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, resources_for, stage_bundle, unique, uploads_dir
 from wessley_dagster_tests.test_pipeline import run
 
 SCANS = ("AllNodesScan", "NodeByLabelScan", "DirectedAllRelationshipsScan", "UndirectedAllRelationshipsScan")
@@ -33,7 +32,7 @@ def test_no_graph_query_of_the_pipeline_checks_or_api_scans_a_label(env, neo4j, 
         monkeypatch.setattr(GraphStore, method, recording)
 
     project = unique("plans")
-    resources = build_resources(neo4j_env)
+    resources = resources_for(neo4j_env)
     for job in ("j1", "j2"):  # the second load of a job takes the MERGE and stale-removal path
         key = stage_bundle(SYNTHETIC, uploads_dir(env), project, job)
         add_partitions(instance, key)

@@ -14,10 +14,9 @@ from postgrest import APIError
 from sqlalchemy.exc import OperationalError
 
 from wessley_dagster.domain.embedders import EmbeddingError
-from wessley_dagster.resources import build_resources
-from wessley_dagster.resources.graph import GraphResource
+from wessley_dagster.resources.graph import ArcadeDBResource
 from wessley_dagster.retries import is_transient
-from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, stage_bundle, unique, uploads_dir
+from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, resources_for, stage_bundle, unique, uploads_dir
 from wessley_dagster_tests.servers import free_port
 
 
@@ -60,7 +59,7 @@ def s3_error(status: int) -> ClientError:
         (chained(RuntimeError("no storage backend accepted k"), OSError(errno.EROFS, "read-only fs")), False),
         (ValueError("a bug"), False),
     ],
-)  # fmt: skip
+)
 def test_what_is_transient(error, transient):
     assert is_transient(error) is transient
 
@@ -72,7 +71,7 @@ def test_a_permanent_storage_failure_fails_at_once_naming_stage_and_cause(env, i
     add_partitions(instance, key)
     home = uploads_dir(env).parent
     (home / "artifacts").write_text("a file where the artifacts folder should be")  # like a read-only or full disk
-    result = run(key, build_resources(env), instance, raise_on_error=False)
+    result = run(key, resources_for(env), instance, raise_on_error=False)
     assert not result.success
     assert not [e for e in result.all_events if e.event_type == DagsterEventType.STEP_UP_FOR_RETRY]
     failure = next(e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE)
@@ -81,9 +80,8 @@ def test_a_permanent_storage_failure_fails_at_once_naming_stage_and_cause(env, i
 
 
 def test_a_graph_retry_reconnects_and_restarts_this_homes_embedded_server(tmp_path):
-    graph = GraphResource(embedded_dir=str(tmp_path / "arcadedb"), embedded_bolt_port=free_port(),
-                          embedded_http_port=free_port())  # fmt: skip
-    server = graph.embedded_server()
+    graph = ArcadeDBResource(home_dir=str(tmp_path / "arcadedb"), bolt_port=free_port(), http_port=free_port())
+    server = graph.server()
     try:
         assert graph.store.counts("p", "j") is not None
         os.kill(int(server.pid_file.read_text()), signal.SIGKILL)  # the server dies mid-run

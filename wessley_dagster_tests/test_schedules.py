@@ -66,8 +66,9 @@ def test_an_invalid_upload_is_not_requested_again_until_it_changes_nor_counted(e
     # Over quota is settled the same way: the reconcile must not start what the sensor refused.
     late = stage_bundle(SYNTHETIC, uploads_dir(env), project, "late")
     add_partitions(instance, late)
-    manifest = Manifest.model_validate({**json.loads((SYNTHETIC / "manifest.json").read_text()),
-                                        "project_id": project, "job_id": "late"})  # fmt: skip
+    manifest = Manifest.model_validate(
+        {**json.loads((SYNTHETIC / "manifest.json").read_text()), "project_id": project, "job_id": "late"}
+    )
     digest = resources["uploads"].upload_digest(project, "late")
     meta.register_job(manifest, status="rejected", error="monthly ingestion quota exceeded", upload_digest=digest)
     assert late not in [r.partition_key for r in evaluate(instance, resources)]

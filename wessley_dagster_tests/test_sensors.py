@@ -5,17 +5,17 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import boto3
 from dagster import build_resources as dagster_resources
 from dagster import build_sensor_context
 from moto.s3.models import s3_backends
 
-from wessley_dagster.resources import build_resources
-from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.resources.metadata import SqlMetadataResource
 from wessley_dagster.sensors import upload_sensor
 from wessley_dagster.stores.objects import LocalFolderStore, S3Store
-from wessley_dagster_tests.conftest import SYNTHETIC, record_failure, stage_bundle, unique, uploads_dir
+from wessley_dagster_tests.conftest import SYNTHETIC, record_failure, resources_for, stage_bundle, unique, uploads_dir
 
 
 def evaluate(instance, resources, cursor=None):
@@ -142,8 +142,12 @@ def test_a_refused_upload_in_its_owners_project_gets_an_invalid_row(env, resourc
     # that does not read at all, or claims another user, is only logged.
     write_upload(env, project, "third", {**manifest, "project_id": project, "job_id": "third", "created_at": "soon"})
     write_upload(env, project, "fourth", b'{"user_id": ')
-    write_upload(env, project, "fifth", {**manifest, "project_id": project, "job_id": "fifth", "user_id": "eve",
-                                         "created_at": "soon"})  # fmt: skip
+    write_upload(
+        env,
+        project,
+        "fifth",
+        {**manifest, "project_id": project, "job_id": "fifth", "user_id": "eve", "created_at": "soon"},
+    )
     assert evaluate(instance, resources, cursor=first.cursor).run_requests == []
     row = meta.job(project, "third")
     assert (
@@ -155,9 +159,9 @@ def test_a_refused_upload_in_its_owners_project_gets_an_invalid_row(env, resourc
 
 
 def test_quota_rejects_before_any_work(env, instance):
-    resources = build_resources(env)
-    resources["metadata"] = MetadataResource(
-        sqlite_path=f"{env['WESSLEY_HOME']}/metadata.db", monthly_ingestion_limit=1
+    resources = resources_for(env)
+    resources["metadata"] = SqlMetadataResource(
+        db_url=f"sqlite:///{Path(env['WESSLEY_HOME']).resolve()}/metadata.db", monthly_ingestion_limit=1
     )
     project = unique("proj")
     stage_bundle(SYNTHETIC, uploads_dir(env), project, "a")
@@ -173,7 +177,7 @@ def test_s3_upload_through_moto(env, s3_env, instance, monkeypatch):
     for name, value in s3_env.items():
         monkeypatch.setenv(name, value)
     bucket = s3_env["S3_BUCKET"]
-    resources = build_resources({**env, **s3_env, "WESSLEY_UPLOADS": f"s3://{bucket}/uploads"})
+    resources = resources_for({**env, **s3_env, "WESSLEY_UPLOADS": f"s3://{bucket}/uploads"})
     client = boto3.client("s3", endpoint_url=s3_env["S3_ENDPOINT_URL"], region_name="us-east-1")
     project = unique("proj")
     for name in ("text_spans.ndjson", "components.json", "netlist.json", "manifest.json"):
@@ -192,8 +196,11 @@ def test_s3_upload_through_moto(env, s3_env, instance, monkeypatch):
         netlist = live.uploads.object_store().get(f"{project}/s3job/netlist.json")
     assert netlist == (SYNTHETIC / "netlist.json").read_bytes()
     # A file replaced after the manifest (a new ETag) is a new upload: a new run key.
-    client.put_object(Bucket=bucket, Key=f"uploads/{project}/s3job/netlist.json",
-                      Body=(SYNTHETIC / "netlist.json").read_bytes() + b"\n")  # fmt: skip
+    client.put_object(
+        Bucket=bucket,
+        Key=f"uploads/{project}/s3job/netlist.json",
+        Body=(SYNTHETIC / "netlist.json").read_bytes() + b"\n",
+    )
     again = evaluate(instance, resources)
     assert [r.run_key for r in again.run_requests] != [r.run_key for r in result.run_requests]
 
@@ -234,8 +241,9 @@ def test_moved_and_copied_uploads_with_old_timestamps_are_seen(env, resources, i
     apply(instance, first)
     (uploads_dir(env) / project).mkdir(exist_ok=True)
     shutil.move(staged_elsewhere(tmp_path, project, "moved"), uploads_dir(env) / project / "moved")
-    subprocess.run(["cp", "-rp", str(staged_elsewhere(tmp_path, project, "copied")), str(uploads_dir(env) / project)],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["cp", "-rp", str(staged_elsewhere(tmp_path, project, "copied")), str(uploads_dir(env) / project)], check=True
+    )
     assert (uploads_dir(env) / project / "copied" / "manifest.json").stat().st_mtime == 1_600_000_000.0
     later = evaluate(instance, resources, cursor=first.cursor)
     assert sorted(r.partition_key for r in later.run_requests) == [f"{project}__copied", f"{project}__moved"]
@@ -248,8 +256,9 @@ def test_s3_listing_of_10000_keys_resumes_with_start_after(env, s3_env, instance
     for name, value in s3_env.items():
         monkeypatch.setenv(name, value)
     bucket = s3_env["S3_BUCKET"]
-    resources = build_resources({**env, **s3_env, "WESSLEY_UPLOADS": f"s3://{bucket}/uploads",
-                                 "WESSLEY_SENSOR_PAGE_KEYS": "1000"})  # fmt: skip
+    resources = resources_for(
+        {**env, **s3_env, "WESSLEY_UPLOADS": f"s3://{bucket}/uploads", "WESSLEY_SENSOR_PAGE_KEYS": "1000"}
+    )
     bodies = {
         name: (SYNTHETIC / name).read_bytes() for name in ("text_spans.ndjson", "components.json", "netlist.json")
     }
@@ -262,8 +271,12 @@ def test_s3_listing_of_10000_keys_resumes_with_start_after(env, s3_env, instance
         for name, body in bodies.items():
             objects.append((f"uploads/{project}/{job}/{name}", body))
         if job in complete:
-            objects.append((f"uploads/{project}/{job}/manifest.json",
-                            json.dumps({**manifest, "project_id": project, "job_id": job}).encode()))  # fmt: skip
+            objects.append(
+                (
+                    f"uploads/{project}/{job}/manifest.json",
+                    json.dumps({**manifest, "project_id": project, "job_id": job}).encode(),
+                )
+            )
     objects += [(f"uploads/zz-stray/{i}.txt", b"x") for i in range(10_000 - len(objects))]
     assert len(objects) == 10_000
     # Written straight into the moto server's store (10,000 PUTs over HTTP take a minute here);
@@ -289,8 +302,13 @@ def test_s3_listing_of_10000_keys_resumes_with_start_after(env, s3_env, instance
 
 
 def test_s3_store_lists_one_page_from_start_after(s3_env):
-    client = boto3.client("s3", endpoint_url=s3_env["S3_ENDPOINT_URL"], region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_env["S3_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     for i in range(30):
         client.put_object(Bucket=s3_env["S3_BUCKET"], Key=f"in/k{i:02d}", Body=b"x")
     calls = []

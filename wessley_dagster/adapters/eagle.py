@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
 
@@ -48,9 +48,13 @@ def _attr(file: str, element: ET.Element, name: str, where: str) -> str:
 
 def _span(sid: str, text: str, page: int, x: float, y: float) -> TextSpan:
     return TextSpan(
-        id=sid, text=text, page=page, bbox=(x, y, x + GLYPH_MM * max(len(text), 1), y + GLYPH_MM),
-        confidence=1.0, engine=ENGINE,
-    )  # fmt: skip
+        id=sid,
+        text=text,
+        page=page,
+        bbox=(x, y, x + GLYPH_MM * max(len(text), 1), y + GLYPH_MM),
+        confidence=1.0,
+        engine=ENGINE,
+    )
 
 
 def _plain(html: str | None) -> str | None:
@@ -104,38 +108,73 @@ def read_eagle(path: Path) -> SourceDesign:
     schematic = root.find("drawing/schematic")
     if root.tag != "eagle" or schematic is None:
         raise BundleError(file, "/", "not an Eagle schematic: expected <eagle><drawing><schematic>")
-    devices = _devices(file, schematic)
+    reader = _Reader(file, schematic)
+    reader.read_parts()
+    sheets = schematic.findall("sheets/sheet")
+    for page, sheet in enumerate(sheets, start=1):
+        reader.read_sheet(page, sheet)
+    return SourceDesign(
+        source_document=file,
+        components=list(reader.components.values()),
+        nets=[Net(name=name, connections=_unique(conns)) for name, conns in reader.nets.items()],
+        text_spans=reader.spans,
+        junctions=reader.junctions,
+        line_segments=reader.segments,
+        page_count=max(len(sheets), 1),
+    )
 
-    components: dict[str, Component] = {}
-    gates_of: dict[str, int] = {}
-    all_parts = {p.get("name") for p in schematic.findall("parts/part")}
-    for i, part in enumerate(schematic.findall("parts/part")):
-        where = f"/eagle/drawing/schematic/parts/part[{i}]"
-        name = _attr(file, part, "name", where)
-        key = (_attr(file, part, "library", where), part.get("library_urn", ""),
-               _attr(file, part, "deviceset", where), part.get("device", ""))  # fmt: skip
-        found = devices.get(key)
-        if found is None:
-            raise BundleError(file, where, f"part {name!r} uses {key[0]}/{key[2]}/{key[3]}, not in the libraries")
+
+@dataclass
+class _Reader:
+    """One schematic read in steps: its parts, then each sheet's instances, texts and nets. Every
+    error names the file and the element's path."""
+
+    file: str
+    schematic: ET.Element
+    components: dict[str, Component] = field(default_factory=dict)
+    gates_of: dict[str, int] = field(default_factory=dict)  # how many gates each part's device has
+    spans: list[TextSpan] = field(default_factory=list)
+    nets: dict[str, list[Connection]] = field(default_factory=lambda: defaultdict(list))
+    junctions: list[Junction] = field(default_factory=list)
+    segments: list[LineSegment] = field(default_factory=list)
+    placed: set[str] = field(default_factory=set)
+    part_names: set[str] = field(default_factory=set)  # every part, with a package or not
+
+    def read_parts(self) -> None:
+        """Every part with a package (supply symbols and frames have none) as a component."""
+        devices = _devices(self.file, self.schematic)
+        parts = self.schematic.findall("parts/part")
+        self.part_names = {p.get("name", "") for p in parts}
+        for i, part in enumerate(parts):
+            where = f"/eagle/drawing/schematic/parts/part[{i}]"
+            name = _attr(self.file, part, "name", where)
+            key = (
+                _attr(self.file, part, "library", where),
+                part.get("library_urn", ""),
+                _attr(self.file, part, "deviceset", where),
+                part.get("device", ""),
+            )
+            found = devices.get(key)
+            if found is None:
+                raise BundleError(
+                    self.file, where, f"part {name!r} uses {key[0]}/{key[2]}/{key[3]}, not in the libraries"
+                )
+            if found.element.get("package"):
+                self.components[name] = self._component(name, part, key, found)
+
+    def _component(self, name: str, part: ET.Element, key: tuple[str, str, str, str], found: _Device) -> Component:
         device = found.element
-        if not device.get("package"):
-            continue  # a supply symbol or a frame
         connects = device.findall("connects/connect")
-        gates = {c.get("gate", "") for c in connects}
-        gates_of[name] = len(gates)
-        components[name] = Component(
+        gates = len({c.get("gate", "") for c in connects})
+        self.gates_of[name] = gates
+        pins = [Pin(name=_pin_name(c.get("gate", ""), c.get("pin", ""), gates), number=c.get("pad")) for c in connects]
+        return Component(
             id=name,
             type="",  # filled by to_bundle from everything the source says
             value=part.get("value") or key[2],
             page=1,
             confidence=1.0,
-            pins=sorted(
-                (
-                    Pin(name=_pin_name(c.get("gate", ""), c.get("pin", ""), len(gates)), number=c.get("pad"))
-                    for c in connects
-                ),
-                key=lambda p: natural_key(p.name),
-            ),
+            pins=sorted(pins, key=lambda p: natural_key(p.name)),
             description=found.description,
             library=key[0],
             part=key[2],
@@ -145,76 +184,74 @@ def read_eagle(path: Path) -> SourceDesign:
             device=key[3],  # the device set's variant, e.g. "-SOIC8"
         )
 
-    spans: list[TextSpan] = []
-    nets: dict[str, list[Connection]] = defaultdict(list)
-    junctions: list[Junction] = []
-    segments: list[LineSegment] = []
-    placed: set[str] = set()
-    sheets = schematic.findall("sheets/sheet")
-    for page, sheet in enumerate(sheets, start=1):
+    def read_sheet(self, page: int, sheet: ET.Element) -> None:
         base = f"/eagle/drawing/schematic/sheets/sheet[{page - 1}]"
         sheet_name = _plain(sheet.findtext("description"))
         for i, inst in enumerate(sheet.findall("instances/instance")):
-            where = f"{base}/instances/instance[{i}]"
-            name = _attr(file, inst, "part", where)
-            if name not in components:
-                continue
-            span = _span(f"e{page}-i{i}", name, page, _float(file, inst, "x", where), _float(file, inst, "y", where))
-            spans.append(span)
-            if name not in placed:  # a part drawn in several gates sits where its first gate is
-                components[name].page, components[name].bbox = page, span.bbox
-                components[name].sheet = sheet_name
-                placed.add(name)
+            self._place(page, sheet_name, i, inst, f"{base}/instances/instance[{i}]")
         for i, text in enumerate(sheet.findall("plain/text")):
-            where = f"{base}/plain/text[{i}]"
             if (text.text or "").strip():
-                spans.append(_span(f"e{page}-t{i}", text.text.strip(), page, _float(file, text, "x", where),
-                                   _float(file, text, "y", where)))  # fmt: skip
+                self.spans.append(
+                    self._span_at(f"e{page}-t{i}", text.text.strip(), page, text, f"{base}/plain/text[{i}]")
+                )
         for n, net in enumerate(sheet.findall("nets/net")):
             where = f"{base}/nets/net[{n}]"
-            net_name = _attr(file, net, "name", where)
+            net_name = _attr(self.file, net, "name", where)
             if not net_name:
-                raise BundleError(file, where, "net has an empty name")
-            nets.setdefault(net_name, [])
+                raise BundleError(self.file, where, "net has an empty name")
+            self.nets.setdefault(net_name, [])
             for s, segment in enumerate(net.findall("segment")):
-                seg_where = f"{where}/segment[{s}]"
-                for r, pinref in enumerate(segment.findall("pinref")):
-                    ref_where = f"{seg_where}/pinref[{r}]"
-                    part_name = _attr(file, pinref, "part", ref_where)
-                    if part_name in components:
-                        pin = _pin_name(_attr(file, pinref, "gate", ref_where), _attr(file, pinref, "pin", ref_where),
-                                        gates_of[part_name])  # fmt: skip
-                        if pin not in {p.name for p in components[part_name].pins}:
-                            raise BundleError(file, ref_where, f"part {part_name!r} has no pin {pin!r}")
-                        nets[net_name].append(Connection(component_id=part_name, pin=pin))
-                    elif part_name not in all_parts:
-                        raise BundleError(file, ref_where, f"pinref names part {part_name!r}, which does not exist")
-                for label_i, label in enumerate(segment.findall("label")):
-                    lw = f"{seg_where}/label[{label_i}]"
-                    spans.append(_span(f"e{page}-n{n}-s{s}-l{label_i}", net_name, page, _float(file, label, "x", lw),
-                                       _float(file, label, "y", lw)))  # fmt: skip
-                seg_junctions = []
-                for j, junction in enumerate(segment.findall("junction")):
-                    jw = f"{seg_where}/junction[{j}]"
-                    jx, jy = _float(file, junction, "x", jw), _float(file, junction, "y", jw)
-                    seg_junctions.append(Junction(id=f"p{page}-n{n}-s{s}-j{j}", page=page, x=jx, y=jy, net=net_name))
-                junctions.extend(seg_junctions)
-                for w, wire in enumerate(segment.findall("wire")):
-                    ww = f"{seg_where}/wire[{w}]"
-                    start = (_float(file, wire, "x1", ww), _float(file, wire, "y1", ww))
-                    end = (_float(file, wire, "x2", ww), _float(file, wire, "y2", ww))
-                    touching = [x.id for x in seg_junctions if (x.x, x.y) in (start, end)]
-                    segments.append(LineSegment(id=f"p{page}-n{n}-s{s}-w{w}", page=page, start=start, end=end,
-                                                net=net_name, junction_ids=touching))  # fmt: skip
-    return SourceDesign(
-        source_document=file,
-        components=list(components.values()),
-        nets=[Net(name=name, connections=_unique(conns)) for name, conns in nets.items()],
-        text_spans=spans,
-        junctions=junctions,
-        line_segments=segments,
-        page_count=max(len(sheets), 1),
-    )
+                self._segment(page, net_name, f"p{page}-n{n}-s{s}", segment, f"{where}/segment[{s}]")
+
+    def _place(self, page: int, sheet_name: str | None, i: int, inst: ET.Element, where: str) -> None:
+        """A part's drawn instance: a span, and the part's page and box at its first gate."""
+        name = _attr(self.file, inst, "part", where)
+        if name not in self.components:
+            return
+        span = self._span_at(f"e{page}-i{i}", name, page, inst, where)
+        self.spans.append(span)
+        if name not in self.placed:  # a part drawn in several gates sits where its first gate is
+            component = self.components[name]
+            component.page, component.bbox, component.sheet = page, span.bbox, sheet_name
+            self.placed.add(name)
+
+    def _segment(self, page: int, net_name: str, sid: str, segment: ET.Element, where: str) -> None:
+        """One net segment: its pin references, labels, junctions and wires."""
+        for r, pinref in enumerate(segment.findall("pinref")):
+            self._connect(net_name, pinref, f"{where}/pinref[{r}]")
+        for i, label in enumerate(segment.findall("label")):
+            span_id = f"e{sid.removeprefix('p')}-l{i}"
+            self.spans.append(self._span_at(span_id, net_name, page, label, f"{where}/label[{i}]"))
+        drawn = [
+            Junction(id=f"{sid}-j{j}", page=page, x=x, y=y, net=net_name)
+            for j, junction in enumerate(segment.findall("junction"))
+            for x, y in [self._point(junction, "x", "y", f"{where}/junction[{j}]")]
+        ]
+        self.junctions.extend(drawn)
+        for w, wire in enumerate(segment.findall("wire")):
+            start = self._point(wire, "x1", "y1", f"{where}/wire[{w}]")
+            end = self._point(wire, "x2", "y2", f"{where}/wire[{w}]")
+            touching = [x.id for x in drawn if (x.x, x.y) in (start, end)]
+            self.segments.append(
+                LineSegment(id=f"{sid}-w{w}", page=page, start=start, end=end, net=net_name, junction_ids=touching)
+            )
+
+    def _connect(self, net_name: str, pinref: ET.Element, where: str) -> None:
+        part_name = _attr(self.file, pinref, "part", where)
+        if part_name in self.components:
+            gate, pin_of_gate = _attr(self.file, pinref, "gate", where), _attr(self.file, pinref, "pin", where)
+            pin = _pin_name(gate, pin_of_gate, self.gates_of[part_name])
+            if pin not in {p.name for p in self.components[part_name].pins}:
+                raise BundleError(self.file, where, f"part {part_name!r} has no pin {pin!r}")
+            self.nets[net_name].append(Connection(component_id=part_name, pin=pin))
+        elif part_name not in self.part_names:
+            raise BundleError(self.file, where, f"pinref names part {part_name!r}, which does not exist")
+
+    def _point(self, element: ET.Element, x: str, y: str, where: str) -> tuple[float, float]:
+        return _float(self.file, element, x, where), _float(self.file, element, y, where)
+
+    def _span_at(self, sid: str, text: str, page: int, element: ET.Element, where: str) -> TextSpan:
+        return _span(sid, text, page, *self._point(element, "x", "y", where))
 
 
 def _unique(connections: list[Connection]) -> list[Connection]:

@@ -136,13 +136,32 @@ class _LibPart:
 def read_kicad(path: Path) -> SourceDesign:
     file = path.name
     root = _root(path)
+    pages = _pages(root)
+    components = _components(file, root, pages, _libparts(file, root))
+    nets = _nets(file, root, components)
+    for comp in components.values():
+        comp.pins.sort(key=lambda p: natural_key(p.name))
+    return SourceDesign(
+        source_document=file,
+        components=list(components.values()),
+        nets=nets,
+        page_count=max(pages.values(), default=1),
+    )
+
+
+def _pages(root: Node) -> dict[str, int]:
+    """Each sheet's page number by its path name (`/`, `/Power/`, …)."""
     design = root.first("design")
     pages = {}
     for sheet in design.children("sheet") if design else []:
         name, number = sheet.get("name"), sheet.get("number")
         if name is not None and number is not None and number.isdigit():
             pages[name] = int(number)
+    return pages
 
+
+def _libparts(file: str, root: Node) -> dict[tuple[str, str], _LibPart]:
+    """The library parts by (library, part): description, datasheet and pins."""
     libparts: dict[tuple[str, str], _LibPart] = {}
     for holder in root.children("libparts"):
         for libpart in holder.children("libpart"):
@@ -153,7 +172,12 @@ def read_kicad(path: Path) -> SourceDesign:
             ]
             key = (libpart.get("lib") or "", libpart.get("part") or "")
             libparts[key] = _LibPart(_text(libpart.get("description")), _text(libpart.get("docs")), pins)
+    return libparts
 
+
+def _components(
+    file: str, root: Node, pages: dict[str, int], libparts: dict[tuple[str, str], _LibPart]
+) -> dict[str, Component]:
     components: dict[str, Component] = {}
     comps_node = root.first("components")
     for comp in comps_node.children("comp") if comps_node else []:
@@ -181,24 +205,17 @@ def read_kicad(path: Path) -> SourceDesign:
             sheet=_sheet_name(sheet_path),
             sheet_path=sheet_path,
         )
+    return components
 
-    nets: list[Net] = []
+
+def _nets(file: str, root: Node, components: dict[str, Component]) -> list[Net]:
+    """The nets; a pin the netlist names but the library part lacks is added to its component."""
     nets_node = root.first("nets")
     if nets_node is None:
         raise BundleError(file, f"{root.path}/nets", "the netlist has no nets section")
+    nets = []
     for net in nets_node.children("net"):
-        connections = []
-        for node in net.children("node"):
-            ref, pin = _required(file, node, "ref"), _required(file, node, "pin")
-            if ref not in components:
-                raise BundleError(file, node.path, f"node names component {ref!r}, which is not in components")
-            connections.append(Connection(component_id=ref, pin=pin))
-            declared = {p.name: p for p in components[ref].pins}
-            function, kind = _text(node.get("pinfunction")), _text(node.get("pintype"))
-            if pin not in declared:  # a netlist pin exists even if the libpart lacks it
-                components[ref].pins.append(Pin(name=pin, number=pin, function=function, electrical_type=kind))
-            elif declared[pin].function is None and function:
-                declared[pin].function, declared[pin].electrical_type = function, kind
+        connections = [_connection(file, node, components) for node in net.children("node")]
         name = net.get("name")
         if name is None:
             raise BundleError(file, net.path, "net has no name")
@@ -207,14 +224,20 @@ def read_kicad(path: Path) -> SourceDesign:
                 raise BundleError(file, net.path, "an unnamed net with no nodes")
             name = f"Net-({connections[0].component_id}-Pad{connections[0].pin})"
         nets.append(Net(name=name, connections=connections, code=net.get("code")))
-    for comp in components.values():
-        comp.pins.sort(key=lambda p: natural_key(p.name))
-    return SourceDesign(
-        source_document=file,
-        components=list(components.values()),
-        nets=nets,
-        page_count=max(pages.values(), default=1),
-    )
+    return nets
+
+
+def _connection(file: str, node: Node, components: dict[str, Component]) -> Connection:
+    ref, pin = _required(file, node, "ref"), _required(file, node, "pin")
+    if ref not in components:
+        raise BundleError(file, node.path, f"node names component {ref!r}, which is not in components")
+    declared = {p.name: p for p in components[ref].pins}
+    function, kind = _text(node.get("pinfunction")), _text(node.get("pintype"))
+    if pin not in declared:  # a netlist pin exists even if the libpart lacks it
+        components[ref].pins.append(Pin(name=pin, number=pin, function=function, electrical_type=kind))
+    elif declared[pin].function is None and function:
+        declared[pin].function, declared[pin].electrical_type = function, kind
+    return Connection(component_id=ref, pin=pin)
 
 
 def _sheet_name(path: str | None) -> str | None:

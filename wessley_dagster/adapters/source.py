@@ -21,7 +21,7 @@ from wessley_dagster.domain.bundle import (
     Netlist,
     TextSpan,
     validate_model,
-)  # fmt: skip
+)
 from wessley_dagster.domain.circuit import component_kind
 
 

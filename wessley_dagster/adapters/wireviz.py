@@ -135,7 +135,7 @@ def read_wireviz(path: Path) -> SourceDesign:
                 item = {item: [1]}  # a one-pin item may be written bare
             if not isinstance(item, dict) or len(item) != 1:
                 raise BundleError(file, where, "each item must be {designator: [pins]}")
-            (name, refs), = item.items()  # fmt: skip
+            ((name, refs),) = item.items()
             name = str(name)
             owner = connectors.get(name) or cables.get(name)
             if owner is None:

@@ -45,9 +45,11 @@ async def principal(credentials: Credentials, live: Live) -> Principal:
         raise ApiError(401, "unauthenticated", "an Authorization: Bearer token is required")
     try:
         claims = jwt.decode(
-            credentials.credentials, live.jwt_secret, algorithms=["HS256"],
+            credentials.credentials,
+            live.jwt_secret,
+            algorithms=["HS256"],
             options={"require": ["exp", "role"], "verify_aud": False},
-        )  # fmt: skip
+        )
     except jwt.PyJWTError as exc:
         raise ApiError(401, "unauthenticated", f"the token is not valid: {exc}") from None
     if claims["role"] == "service_role":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +14,9 @@ import dagster
 
 from wessley_dagster.domain.bundle import BundleLimits
 from wessley_dagster.domain.embedders import Embedder
-from wessley_dagster.resources import build_resources
+from wessley_dagster.resources.profiles import build_resources
 from wessley_dagster.resources.vectors import VectorResource
+from wessley_dagster.settings import Settings
 from wessley_dagster.stores.graph import GraphStore
 from wessley_dagster.stores.metadata import MetadataStore
 from wessley_dagster.stores.objects import FallbackStore, LocalFolderStore, ObjectStore
@@ -35,7 +36,7 @@ class VectorLease:
 
     def __init__(self, resource: VectorResource, idle: float = 2.0, wait: float = 30.0) -> None:
         self._resource, self._idle, self._wait = resource, idle, wait
-        self._shared = resource.backend != "qdrant-edge"
+        self._shared = resource.shared
         self._store: VectorStore | None = None
         self._users = 0
         self._lock = threading.Lock()
@@ -102,13 +103,13 @@ class Backends:
     limits: BundleLimits
     jwt_secret: bytes
     url_ttl: int
-    jwt_audience: str = "authenticated"  # what a user token's `aud` must name (Supabase Auth's)
-    claim_ttl: int = 86_400  # seconds an accepted upload holds its new project for its user
+    jwt_audience: str  # what a user token's `aud` must name (Supabase Auth's)
+    claim_ttl: int  # seconds an accepted upload holds its new project for its user
 
 
 @contextmanager
-def open_backends(env: Mapping[str, str], jwt_secret: bytes, url_ttl: int) -> Iterator[Backends]:
-    resources: dict[str, Any] = build_resources(env)
+def open_backends(settings: Settings, jwt_secret: bytes) -> Iterator[Backends]:
+    resources: dict[str, Any] = build_resources(settings)
     with dagster.build_resources({k: resources[k] for k in SERVED}) as live:
         vectors = VectorLease(live.vectors)
         yield Backends(
@@ -122,8 +123,8 @@ def open_backends(env: Mapping[str, str], jwt_secret: bytes, url_ttl: int) -> It
             uploads=live.uploads.object_store(),
             limits=live.uploads.limits(),
             jwt_secret=jwt_secret,
-            url_ttl=url_ttl,
-            jwt_audience=env.get("SUPABASE_JWT_AUDIENCE", "authenticated"),
-            claim_ttl=int(env.get("WESSLEY_CLAIM_TTL_S", "86400")),
+            url_ttl=settings.wessley_url_ttl,
+            jwt_audience=settings.supabase_jwt_audience,
+            claim_ttl=settings.wessley_claim_ttl_s,
         )
         vectors.close()

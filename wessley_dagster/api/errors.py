@@ -38,9 +38,17 @@ def _json(status: int, code: str, message: str) -> JSONResponse:
 
 
 CODES = {
-    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 503: "unavailable",
-}  # fmt: skip
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    503: "unavailable",
+}
 
 # What each route may answer besides its success, for the OpenAPI schema.
 ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404, 422)}

@@ -45,8 +45,17 @@ SHOWN_NAME_CHARS = 64
 _EXTENDED_HEADERS = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE)
 _MAX_EXTENDED_BYTES = 4096  # a long name or PAX record: a path of MAX_NAME_CHARS and a few keys
 # What a corrupt, truncated or encrypted archive raises from the standard library's readers.
-_UNREADABLE = (tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, lzma.LZMAError,
-               OSError, RuntimeError, NotImplementedError)  # fmt: skip
+_UNREADABLE = (
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 def _shown(name: str) -> str:
@@ -195,8 +204,13 @@ async def _counted(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 async def _from_multipart(request: Request, limits: BundleLimits) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    parser = MultiPartParser(request.headers, _counted(request, _total(limits)), max_files=len(ALLOWED),
-                             max_fields=0, max_part_size=limits.max_file_bytes)  # fmt: skip
+    parser = MultiPartParser(
+        request.headers,
+        _counted(request, _total(limits)),
+        max_files=len(ALLOWED),
+        max_fields=0,
+        max_part_size=limits.max_file_bytes,
+    )
     try:
         form = await parser.parse()
     except MultiPartException as exc:
@@ -231,9 +245,10 @@ async def read_upload(request: Request, limits: BundleLimits) -> dict[str, bytes
         reader = _from_zip if kind in ZIP_TYPES else _from_tar
         return await run_in_threadpool(reader, bytes(body), limits)
     raise ApiError(
-        415, "unsupported_media_type",
+        415,
+        "unsupported_media_type",
         "post multipart/form-data files, or one application/x-tar, application/gzip or application/zip body",
-    )  # fmt: skip
+    )
 
 
 def store_upload(files: dict[str, bytes], project_id: str, who: Principal, live: Backends) -> ValidatedUpload:

@@ -4,18 +4,31 @@ the manifest and each file's digest; the parts are read once, by their own asset
 
 from dagster import AssetExecutionContext, Failure, MetadataValue, asset
 
-from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids, record_stage
+from wessley_dagster.assets.common import (
+    ARTIFACTS_IO,
+    BACKEND_RETRY,
+    OWNERS,
+    TAGS,
+    job_ids,
+    record_stage,
+    stored_in,
+)
 from wessley_dagster.domain.bundle import BundleError, ValidatedUpload, validate_upload
+from wessley_dagster.domain.jobs import JobStatus
+from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
 from wessley_dagster.retries import retry_only_transient
 
 
 @asset(
-    **PER_JOB,
-    io_manager_key=ARTIFACTS_IO,
-    retry_policy=BACKEND_RETRY,
     group_name="ingest",
+    kinds=stored_in(ARTIFACTS_IO, also=frozenset({"pydantic"})),
+    io_manager_key=ARTIFACTS_IO,
+    partitions_def=ingestion_partitions,
+    owners=OWNERS,
+    tags=TAGS,
+    retry_policy=BACKEND_RETRY,
 )
 def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: MetadataResource) -> ValidatedUpload:
     """The upload `<project>/<job>/` validated whole; bad input fails with file, place and problem."""
@@ -39,8 +52,8 @@ def bundle(context: AssetExecutionContext, uploads: UploadsResource, metadata: M
                 metadata={"file": exc.file, "where": exc.where, "problem": exc.problem},
                 allow_retries=False,
             ) from exc
-    metadata.store.register_job(result.manifest, status="running", stage="bundle")
-    record_stage(context, metadata, "bundle", 10)
+    metadata.store.register_job(result.manifest, status=JobStatus.RUNNING, stage="bundle")
+    record_stage(context, metadata)
     context.add_output_metadata(
         {
             **result.counts,

@@ -7,11 +7,12 @@ import numpy as np
 from dagster import AssetExecutionContext, asset
 from pydantic import BaseModel, BeforeValidator, PlainSerializer
 
-from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, record_stage
+from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, OWNERS, TAGS, record_stage, stored_in
 from wessley_dagster.assets.table_metadata import table_metadata
 from wessley_dagster.domain.bundle import Component, Netlist, TextSpan, ValidatedUpload
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk, build_chunks
 from wessley_dagster.domain.embedders import embed_cached
+from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.retries import retry_only_transient
@@ -43,9 +44,12 @@ class Embeddings(BaseModel):
 
 
 @asset(
-    **PER_JOB,
-    io_manager_key=ARTIFACTS_IO,
     group_name="index",
+    kinds=stored_in(ARTIFACTS_IO),
+    io_manager_key=ARTIFACTS_IO,
+    partitions_def=ingestion_partitions,
+    owners=OWNERS,
+    tags=TAGS,
     code_version=CHUNKER_VERSION,
 )
 def chunks(
@@ -59,7 +63,7 @@ def chunks(
     """Page-aware overlapping text windows plus one description per component, net and page."""
     parts = bundle.assemble(text_spans, components, netlist)
     result = build_chunks(parts)
-    record_stage(context, metadata, "chunks", 40)
+    record_stage(context, metadata)
     by_type: dict[str, int] = {}
     for chunk in result:
         by_type[chunk.chunk_type] = by_type.get(chunk.chunk_type, 0) + 1
@@ -68,9 +72,12 @@ def chunks(
 
 
 @asset(
-    **PER_JOB,
-    io_manager_key=ARTIFACTS_IO,
     group_name="index",
+    kinds=stored_in(ARTIFACTS_IO, "embeddings_model"),
+    io_manager_key=ARTIFACTS_IO,
+    partitions_def=ingestion_partitions,
+    owners=OWNERS,
+    tags=TAGS,
     retry_policy=BACKEND_RETRY,
 )
 def embeddings(
@@ -85,7 +92,7 @@ def embeddings(
     # A refused key or request fails at once; rate limits and outages are retried by the step too.
     with retry_only_transient("embeddings"):
         vectors, fresh = embed_cached(embedder, [c.dense_text for c in chunks], metadata.store)
-    record_stage(context, metadata, "embeddings", 60)
+    record_stage(context, metadata)
     context.add_output_metadata(
         {
             "model": embedder.model,

@@ -1,7 +1,6 @@
-"""What every per-job asset shares: its partition, its retry policy, its project/job ids."""
+"""What every per-job asset shares: its partition, owners, tags, retry policy, the kinds of the
+backends that store it, and the job row's stage."""
 
-import os
-import warnings
 from typing import Any
 
 from dagster import (
@@ -9,51 +8,47 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetRecordsFilter,
-    BackfillPolicy,
     Backoff,
-    BetaWarning,
     Jitter,
     RetryPolicy,
 )
 
 from wessley_dagster.domain.bundle import split_partition_key
-from wessley_dagster.execution import embedded_vectors_tags
-from wessley_dagster.partitions import ingestion_partitions
+from wessley_dagster.domain.jobs import PROGRESS
 from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.resources.profiles import deployment_resources
+from wessley_dagster.settings import current_settings
 
-# Each asset is one job's data: a backfill of many partitions runs one run per partition (tagged as
-# a range of one, which the IO managers and the run sensors read as that partition).
-PER_JOB = {
-    "partitions_def": ingestion_partitions,
-    "backfill_policy": BackfillPolicy.multi_run(1),
-    "owners": ["team:data-engineering"],
-    "tags": {"domain": "vehicle-schematics"},
-}
-# Chosen knowingly; its beta notice would otherwise print once per asset at every load.
-warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
+OWNERS = ["team:data-engineering"]
+TAGS = {"domain": "vehicle-schematics"}
 
 # A backend that is configured but down fails the step after these retries, never silently. The
-# first wait (`WESSLEY_RETRY_DELAY_S`, default 2 s) doubles at each retry.
+# first wait (`WESSLEY_RETRY_DELAY_S`) doubles at each retry.
 BACKEND_RETRY = RetryPolicy(
-    max_retries=3,
-    delay=float(os.environ.get("WESSLEY_RETRY_DELAY_S") or 2),
-    backoff=Backoff.EXPONENTIAL,
-    jitter=Jitter.PLUS_MINUS,
+    max_retries=3, delay=current_settings().wessley_retry_delay_s, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
 )
 
-ARTIFACTS_IO = "artifacts_io_manager"
+ARTIFACTS_IO, GRAPH_IO, VECTOR_IO = "artifacts_io_manager", "graph_io_manager", "vector_io_manager"
 # Qdrant Edge admits one process at a time: the steps that open the vector store share a pool
 # (one at a time across runs) and, under Celery, one worker's queue.
-EMBEDDED_VECTORS = {"pool": "embedded_vectors", "op_tags": embedded_vectors_tags()}
+EMBEDDED_VECTORS_POOL = "embedded_vectors"
+
+
+def stored_in(*resource_keys: str, also: frozenset[str] = frozenset()) -> set[str]:
+    """The kinds the UI shows on an asset: those of the configured IO manager or resources that
+    store it (`arcadedb` or `neo4j`, `file`, `s3` or `supabase`, …), and any it names itself."""
+    resources = deployment_resources()
+    return {*also, *(resources[key].kind for key in resource_keys)}
 
 
 def job_ids(context: AssetExecutionContext) -> tuple[str, str]:
     return split_partition_key(context.partition_key)
 
 
-def record_stage(context: AssetExecutionContext, metadata: MetadataResource, stage: str, progress: int) -> None:
+def record_stage(context: AssetExecutionContext, metadata: MetadataResource) -> None:
     """The job row follows the run, whichever way it was launched: this asset's stage is done."""
-    metadata.store.set_stage(*job_ids(context), stage, progress, run_id=context.run_id)
+    stage = context.asset_key.path[-1]
+    metadata.store.set_stage(*job_ids(context), stage, PROGRESS[stage], run_id=context.run_id)
 
 
 def recorded_metadata(context: AssetExecutionContext | AssetCheckExecutionContext, key: AssetKey) -> dict[str, Any]:

@@ -3,17 +3,29 @@ The JSON and NDJSON exports are the parts as their own assets stored them: nothi
 
 from dagster import AssetExecutionContext, asset
 
-from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids, record_stage
+from wessley_dagster.assets.common import (
+    ARTIFACTS_IO,
+    BACKEND_RETRY,
+    OWNERS,
+    TAGS,
+    job_ids,
+    record_stage,
+    stored_in,
+)
 from wessley_dagster.domain.bundle import DEBUG_OVERLAY, Component, Netlist, TextSpan, ValidatedUpload
 from wessley_dagster.domain.exports import ExportFile, build_exports
+from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
 
 
 @asset(
-    **PER_JOB,
-    io_manager_key=ARTIFACTS_IO,
     group_name="export",
+    kinds=stored_in(ARTIFACTS_IO),
+    io_manager_key=ARTIFACTS_IO,
+    partitions_def=ingestion_partitions,
+    owners=OWNERS,
+    tags=TAGS,
     retry_policy=BACKEND_RETRY,
 )
 def exports(
@@ -29,5 +41,5 @@ def exports(
     project_id, job_id = job_ids(context)
     overlay = uploads.object_store().get(f"{project_id}/{job_id}/{DEBUG_OVERLAY}") if bundle.has_debug_overlay else None
     files = build_exports(bundle.assemble(text_spans, components, netlist), overlay)
-    record_stage(context, metadata, "exports", 90)
+    record_stage(context, metadata)
     return files

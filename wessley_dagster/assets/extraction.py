@@ -4,7 +4,15 @@ stored copy of that part."""
 
 from dagster import AssetExecutionContext, Failure, asset
 
-from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, PER_JOB, job_ids, record_stage
+from wessley_dagster.assets.common import (
+    ARTIFACTS_IO,
+    BACKEND_RETRY,
+    OWNERS,
+    TAGS,
+    job_ids,
+    record_stage,
+    stored_in,
+)
 from wessley_dagster.assets.table_metadata import table_metadata
 from wessley_dagster.domain.bundle import (
     COMPONENTS,
@@ -18,11 +26,10 @@ from wessley_dagster.domain.bundle import (
     ValidatedUpload,
     read_part,
 )
+from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
 from wessley_dagster.retries import retry_only_transient
-
-_COMMON = {**PER_JOB, "io_manager_key": ARTIFACTS_IO, "group_name": "ingest", "retry_policy": BACKEND_RETRY}
 
 
 def _read(
@@ -39,11 +46,19 @@ def _read(
             part = read_part(name, raw, bundle, uploads.limits())
         except BundleError as exc:
             raise Failure(description=f"{context.partition_key}: {exc}", allow_retries=False) from exc
-    record_stage(context, metadata, context.asset_key.path[-1], 20)
+    record_stage(context, metadata)
     return part
 
 
-@asset(**_COMMON)
+@asset(
+    group_name="ingest",
+    kinds=stored_in(ARTIFACTS_IO),
+    io_manager_key=ARTIFACTS_IO,
+    partitions_def=ingestion_partitions,
+    owners=OWNERS,
+    tags=TAGS,
+    retry_policy=BACKEND_RETRY,
+)
 def text_spans(
     context: AssetExecutionContext, bundle: ValidatedUpload, uploads: UploadsResource, metadata: MetadataResource
 ) -> list[TextSpan]:
@@ -53,7 +68,15 @@ def text_spans(
     return spans
 
 
-@asset(**_COMMON)
+@asset(
+    group_name="ingest",
+    kinds=stored_in(ARTIFACTS_IO),
+    io_manager_key=ARTIFACTS_IO,
+    partitions_def=ingestion_partitions,
+    owners=OWNERS,
+    tags=TAGS,
+    retry_policy=BACKEND_RETRY,
+)
 def components(
     context: AssetExecutionContext, bundle: ValidatedUpload, uploads: UploadsResource, metadata: MetadataResource
 ) -> list[Component]:
@@ -64,7 +87,15 @@ def components(
     return parts
 
 
-@asset(**_COMMON)
+@asset(
+    group_name="ingest",
+    kinds=stored_in(ARTIFACTS_IO),
+    io_manager_key=ARTIFACTS_IO,
+    partitions_def=ingestion_partitions,
+    owners=OWNERS,
+    tags=TAGS,
+    retry_policy=BACKEND_RETRY,
+)
 def netlist(
     context: AssetExecutionContext, bundle: ValidatedUpload, uploads: UploadsResource, metadata: MetadataResource
 ) -> Netlist:

@@ -3,22 +3,39 @@
 from dagster import AssetExecutionContext, asset
 
 from wessley_dagster.assets.chunks import Embeddings
-from wessley_dagster.assets.common import BACKEND_RETRY, EMBEDDED_VECTORS, PER_JOB, job_ids, record_stage
+from wessley_dagster.assets.common import (
+    BACKEND_RETRY,
+    EMBEDDED_VECTORS_POOL,
+    GRAPH_IO,
+    OWNERS,
+    TAGS,
+    VECTOR_IO,
+    job_ids,
+    record_stage,
+    stored_in,
+)
 from wessley_dagster.domain.bundle import Component, Netlist, TextSpan, ValidatedUpload
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk
 from wessley_dagster.domain.graph_model import GraphPayload, bundle_to_graph
 from wessley_dagster.domain.sparse import encode_document
+from wessley_dagster.execution import embedded_vectors_tags
 from wessley_dagster.io_managers.vectors import VectorBatch
+from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
+from wessley_dagster.settings import current_settings
 from wessley_dagster.stores.vectors import VectorPoint, point_id
 
 
 @asset(
-    **PER_JOB,
-    io_manager_key="vector_io_manager",
     group_name="index",
+    kinds=stored_in(VECTOR_IO),
+    io_manager_key=VECTOR_IO,
+    partitions_def=ingestion_partitions,
+    owners=OWNERS,
+    tags=TAGS,
     retry_policy=BACKEND_RETRY,
-    **EMBEDDED_VECTORS,
+    pool=EMBEDDED_VECTORS_POOL,
+    op_tags=embedded_vectors_tags(current_settings()),
 )
 def vector_index(
     context: AssetExecutionContext,
@@ -49,15 +66,18 @@ def vector_index(
         )
         for chunk, vector in zip(chunks, embeddings.vectors, strict=True)
     ]
-    record_stage(context, metadata, "vector_index", 75)
+    record_stage(context, metadata)
     context.add_output_metadata({"chunker_version": CHUNKER_VERSION, "embedding_model": embeddings.model})
     return VectorBatch(project_id=project_id, job_id=job_id, dimension=embeddings.dimension, points=points)
 
 
 @asset(
-    **PER_JOB,
-    io_manager_key="graph_io_manager",
     group_name="index",
+    kinds=stored_in(GRAPH_IO),
+    io_manager_key=GRAPH_IO,
+    partitions_def=ingestion_partitions,
+    owners=OWNERS,
+    tags=TAGS,
     retry_policy=BACKEND_RETRY,
 )
 def schematic_graph(
@@ -70,5 +90,5 @@ def schematic_graph(
 ) -> GraphPayload:
     """Vehicle, components, pins, nets, text-span provenance and topology as one graph per job."""
     parts = bundle.assemble(text_spans, components, netlist)
-    record_stage(context, metadata, "schematic_graph", 85)
+    record_stage(context, metadata)
     return bundle_to_graph(parts)

@@ -6,12 +6,13 @@ from typing import Any
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from wessley_dagster.assets.chunks import embeddings
-from wessley_dagster.assets.common import BACKEND_RETRY, PER_JOB, job_ids, recorded_metadata
+from wessley_dagster.assets.common import BACKEND_RETRY, OWNERS, TAGS, job_ids, recorded_metadata, stored_in
 from wessley_dagster.assets.exports import exports
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
 from wessley_dagster.domain.bundle import ValidatedUpload
 from wessley_dagster.domain.chunking import CHUNKER_VERSION
 from wessley_dagster.io_managers.graph import loaded_graph_counts
+from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import StorageResource
@@ -46,9 +47,12 @@ def _artifact_type(name: str) -> str:
 
 
 @asset(
-    **PER_JOB,
-    deps=[embeddings, vector_index, schematic_graph, exports],
     group_name="record",
+    kinds=stored_in("metadata"),
+    deps=[embeddings, vector_index, schematic_graph, exports],
+    partitions_def=ingestion_partitions,
+    owners=OWNERS,
+    tags=TAGS,
     retry_policy=BACKEND_RETRY,
 )
 def job_record(

@@ -40,10 +40,12 @@ def _normalised(name: str) -> str:
 def _catalogue() -> tuple[list[str], list[CatalogueEntry]]:
     raw = files("wessley_dagster.domain").joinpath("data/part_catalogue.tsv.gz").read_bytes()
     rows = sorted(
-        ((_normalised(fields[0]), CatalogueEntry(*fields))
-         for fields in (line.split("\t") for line in gzip.decompress(raw).decode("utf-8").splitlines())),
+        (
+            (_normalised(fields[0]), CatalogueEntry(*fields))
+            for fields in (line.split("\t") for line in gzip.decompress(raw).decode("utf-8").splitlines())
+        ),
         key=lambda row: row[0],
-    )  # fmt: skip
+    )
     return [key for key, _ in rows], [entry for _, entry in rows]
 
 

@@ -20,8 +20,33 @@ from wessley_dagster.domain.kinds import PartFacts, classify
 from wessley_dagster.domain.terms import find_terms
 
 GROUND_WORDS = {"gnd", "ground", "vss", "agnd", "dgnd", "pgnd", "gnda", "gndd", "gndpwr", "earth", "chassis", "0v"}
-SUPPLY_WORDS = {"vcc", "vdd", "vbat", "vbatt", "batt", "bat", "vin", "vsys", "vref", "vpp", "vcca", "vccio", "avcc",
-                "dvdd", "avdd", "pwr", "power", "supply", "vs", "vdc", "b", "ub", "kl30", "kl15", "v"}  # fmt: skip
+SUPPLY_WORDS = {
+    "vcc",
+    "vdd",
+    "vbat",
+    "vbatt",
+    "batt",
+    "bat",
+    "vin",
+    "vsys",
+    "vref",
+    "vpp",
+    "vcca",
+    "vccio",
+    "avcc",
+    "dvdd",
+    "avdd",
+    "pwr",
+    "power",
+    "supply",
+    "vs",
+    "vdc",
+    "b",
+    "ub",
+    "kl30",
+    "kl15",
+    "v",
+}
 _SUPPLY_QUALIFIERS = {"sw", "in", "out", "ref", "a", "d", "p", "reg", "main", "aux", "ext", "int", "ana", "dig", "io"}
 _VOLTAGE = re.compile(r"(?<![A-Za-z0-9])[+]?(\d+)(?:[.,](\d+))?\s?[vV](\d+)?(?![a-uw-zA-UW-Z])")
 _BUS_TERMS = {
@@ -42,12 +67,30 @@ _UNNAMED = re.compile(r"^(?:N\$\d+|Net-\(.*\)|unconnected-.*|/?N\d+|NET\d+)$", r
 _BIG_NET = 12  # a net with more pins than this is a rail, not a neighbourhood
 _PASSIVES = frozenset({"resistor", "capacitor", "electrolytic capacitor", "inductor", "ferrite bead"})
 # Pin meanings (from the glossary) that name the passive serving the pin.
-_SERVED_PIN_MEANINGS = frozenset({
-    "bootstrap", "soft-start", "feedback", "compensation", "core regulator capacitor", "reference voltage",
-    "dead time", "slope control", "switch node", "gate drive supply", "analog supply",
-    "digital supply", "adjust feedback", "shunt negative", "shunt positive", "reset", "DAC load", "shutdown",
-    "input capture", "oscillator",
-})  # fmt: skip
+_SERVED_PIN_MEANINGS = frozenset(
+    {
+        "bootstrap",
+        "soft-start",
+        "feedback",
+        "compensation",
+        "core regulator capacitor",
+        "reference voltage",
+        "dead time",
+        "slope control",
+        "switch node",
+        "gate drive supply",
+        "analog supply",
+        "digital supply",
+        "adjust feedback",
+        "shunt negative",
+        "shunt positive",
+        "reset",
+        "DAC load",
+        "shutdown",
+        "input capture",
+        "oscillator",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -307,8 +350,13 @@ class Circuit:
             return None
         common = by_function.get("s") or by_function.get("e")
         # Source to ground: it sinks the load (low side); drain on a supply: it feeds it (high side).
-        side = ("low-side switch, " if common and self.roles[common].kind == "ground"
-                else "high-side switch, " if self.roles[load].kind == "power" else "")  # fmt: skip
+        side = (
+            "low-side switch, "
+            if common and self.roles[common].kind == "ground"
+            else "high-side switch, "
+            if self.roles[load].kind == "power"
+            else ""
+        )
         return f"{side}switches {self.net_words(load, component_id)}" + (
             f", driven by {self.net_words(drive, component_id)}" if drive else ""
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -90,79 +90,37 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
     p, j = m.project_id, m.job_id
     scope = {"project_id": p, "job_id": j}
     g = GraphPayload(project_id=p, job_id=j)
-
     vehicle_key = node_key("vehicle", p)
     g.nodes[VEHICLE] = [{"key": vehicle_key, "props": {"project_id": p, **m.vehicle.model_dump(mode="json")}}]
 
-    comp_keys = {c.id: node_key("component", p, j, c.id) for c in bundle.components}
     g.parents[COMPONENT] = ParentLink("CONTAINS", VEHICLE)
-    g.nodes[COMPONENT] = [
-        {
-            "key": comp_keys[c.id],
-            "props": _clean({**c.model_dump(mode="json", exclude={"pins", "span_ids"}), **scope}),
-            "parent": vehicle_key,
-        }
-        for c in bundle.components
-    ]
-
-    pins: dict[tuple[str, str], dict[str, Any]] = {}
-    for comp in bundle.components:
-        for pin in comp.pins:
-            pins[(comp.id, pin.name)] = _clean({**pin.model_dump(mode="json"), "component_id": comp.id, **scope})
-    for net in bundle.netlist.nets:
-        for conn in net.connections:
-            pins.setdefault(
-                (conn.component_id, conn.pin), {"name": conn.pin, "component_id": conn.component_id, **scope}
-            )
-    pin_keys = {ident: node_key("pin", p, j, *ident) for ident in pins}
-    g.parents[PIN] = ParentLink("HAS_PIN", COMPONENT)
-    g.nodes[PIN] = [
-        {"key": pin_keys[ident], "props": props, "parent": comp_keys[ident[0]]} for ident, props in pins.items()
-    ]
-
-    net_keys = {n.name: node_key("net", p, j, n.name) for n in bundle.netlist.nets}
-    g.nodes[NET] = [
-        {
-            "key": net_keys[n.name],
-            "props": _clean(
-                {**n.model_dump(mode="json", exclude={"connections"}), "fan_out": len(n.connections), **scope}
-            ),
-        }
-        for n in bundle.netlist.nets
-    ]
-
-    span_keys = {s.id: node_key("span", p, j, s.id) for s in bundle.text_spans}
-    g.nodes[TEXT_SPAN] = [
-        {"key": span_keys[s.id], "props": _clean({**s.model_dump(mode="json"), **scope})} for s in bundle.text_spans
-    ]
-
-    junction_keys = {x.id: node_key("junction", p, j, x.id) for x in bundle.netlist.junctions}
-    g.nodes[JUNCTION] = [
-        {"key": junction_keys[x.id], "props": _clean({**x.model_dump(mode="json"), **scope})}
-        for x in bundle.netlist.junctions
-    ]
-    seg_keys = {s.id: node_key("segment", p, j, s.id) for s in bundle.netlist.line_segments}
-    g.nodes[LINE_SEGMENT] = [
-        {
-            "key": seg_keys[s.id],
-            "props": _clean({**s.model_dump(mode="json", exclude={"junction_ids"}), **scope}),
-        }
-        for s in bundle.netlist.line_segments
-    ]
-
+    comp_keys = _add_nodes(
+        g,
+        COMPONENT,
+        bundle.components,
+        scope,
+        lambda c: c.model_dump(mode="json", exclude={"pins", "span_ids"}),
+        parent=vehicle_key,
+    )
+    pin_keys = _add_pins(g, bundle, scope, comp_keys)
+    net_keys = _add_nodes(
+        g,
+        NET,
+        bundle.netlist.nets,
+        scope,
+        lambda n: {**n.model_dump(mode="json", exclude={"connections"}), "fan_out": len(n.connections)},
+    )
+    span_keys = _add_nodes(g, TEXT_SPAN, bundle.text_spans, scope, lambda s: s.model_dump(mode="json"))
+    netlist = bundle.netlist
+    junction_keys = _add_nodes(g, JUNCTION, netlist.junctions, scope, lambda x: x.model_dump(mode="json"))
+    seg_keys = _add_nodes(
+        g, LINE_SEGMENT, netlist.line_segments, scope, lambda s: s.model_dump(mode="json", exclude={"junction_ids"})
+    )
+    on_net = dict.fromkeys(
+        (pin_keys[(c.component_id, c.pin)], net_keys[n.name]) for n in netlist.nets for c in n.connections
+    )
     g.rels = [
-        RelGroup(
-            "ON_NET",
-            PIN,
-            NET,
-            list(
-                dict.fromkeys(
-                    (pin_keys[(c.component_id, c.pin)], net_keys[n.name])
-                    for n in bundle.netlist.nets
-                    for c in n.connections
-                )
-            ),
-        ),
+        RelGroup("ON_NET", PIN, NET, list(on_net)),
         # Provenance: the component was read from these text spans.
         RelGroup(
             "EXTRACTED_FROM",
@@ -174,14 +132,62 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
             "CONNECTS",
             JUNCTION,
             LINE_SEGMENT,
-            [
-                (junction_keys[x], seg_keys[s.id])
-                for s in bundle.netlist.line_segments
-                for x in dict.fromkeys(s.junction_ids)
-            ],
+            [(junction_keys[x], seg_keys[s.id]) for s in netlist.line_segments for x in dict.fromkeys(s.junction_ids)],
         ),
     ]
     return g
+
+
+# Each label's key prefix, and what identifies an item of it within its job.
+_KEYED: dict[str, tuple[str, Callable[[Any], str]]] = {
+    COMPONENT: ("component", lambda c: c.id),
+    NET: ("net", lambda n: n.name),
+    TEXT_SPAN: ("span", lambda s: s.id),
+    JUNCTION: ("junction", lambda x: x.id),
+    LINE_SEGMENT: ("segment", lambda s: s.id),
+}
+
+
+def _add_nodes(
+    g: GraphPayload,
+    label: str,
+    items: Sequence[Any],
+    scope: dict[str, str],
+    props: Callable[[Any], dict[str, Any]],
+    parent: str | None = None,
+) -> dict[str, str]:
+    """The nodes of one label, each with its props in the job's scope; their keys by identifier."""
+    prefix, ident = _KEYED[label]
+    keys = {ident(x): node_key(prefix, g.project_id, g.job_id, ident(x)) for x in items}
+    nodes = []
+    for x in items:
+        node = {"key": keys[ident(x)], "props": _clean({**props(x), **scope})}
+        if parent is not None:
+            node["parent"] = parent
+        nodes.append(node)
+    g.nodes[label] = nodes
+    return keys
+
+
+def _add_pins(
+    g: GraphPayload, bundle: Bundle, scope: dict[str, str], comp_keys: dict[str, str]
+) -> dict[tuple[str, str], str]:
+    """Every declared pin, and every pin the netlist connects that its component does not declare."""
+    pins: dict[tuple[str, str], dict[str, Any]] = {}
+    for comp in bundle.components:
+        for pin in comp.pins:
+            pins[(comp.id, pin.name)] = _clean({**pin.model_dump(mode="json"), "component_id": comp.id, **scope})
+    for net in bundle.netlist.nets:
+        for conn in net.connections:
+            pins.setdefault(
+                (conn.component_id, conn.pin), {"name": conn.pin, "component_id": conn.component_id, **scope}
+            )
+    pin_keys = {ident: node_key("pin", g.project_id, g.job_id, *ident) for ident in pins}
+    g.parents[PIN] = ParentLink("HAS_PIN", COMPONENT)
+    g.nodes[PIN] = [
+        {"key": pin_keys[ident], "props": props, "parent": comp_keys[ident[0]]} for ident, props in pins.items()
+    ]
+    return pin_keys
 
 
 # GraphML's attribute types for the property values a payload holds (lists are written as JSON).
@@ -211,8 +217,10 @@ def graphml_chunks(payload: GraphPayload, rows_per_chunk: int = 2_000) -> Iterat
                     declared[name] = "string"
     ids = {name: f"d{i}" for i, name in enumerate(declared)}
     head = ['<?xml version="1.0" encoding="utf-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n']
-    head += [f'<key id="{ids[name]}" for="node" attr.name={quoteattr(name)} attr.type="{kind}"/>\n'
-             for name, kind in declared.items()]  # fmt: skip
+    head += [
+        f'<key id="{ids[name]}" for="node" attr.name={quoteattr(name)} attr.type="{kind}"/>\n'
+        for name, kind in declared.items()
+    ]
     head.append('<key id="type" for="edge" attr.name="type" attr.type="string"/>\n<graph edgedefault="directed">\n')
     yield "".join(head).encode("utf-8")
     for label, rows in payload.nodes.items():
@@ -220,14 +228,18 @@ def graphml_chunks(payload: GraphPayload, rows_per_chunk: int = 2_000) -> Iterat
         for start in range(0, len(rows), rows_per_chunk):
             yield "".join(
                 f"<node id={quoteattr(row['key'])}>"
-                + "".join(f'<data key="{ids[name]}">{escape(_graphml_value(value)[1])}</data>'
-                          for name, value in row["props"].items())
+                + "".join(
+                    f'<data key="{ids[name]}">{escape(_graphml_value(value)[1])}</data>'
+                    for name, value in row["props"].items()
+                )
                 + f"{labels}</node>\n"
                 for row in rows[start : start + rows_per_chunk]
-            ).encode("utf-8")  # fmt: skip
+            ).encode("utf-8")
     for group in payload.all_rels():
         edge = f'<data key="type">{escape(group.type)}</data></edge>\n'
         for start in range(0, len(group.pairs), rows_per_chunk):
-            yield "".join(f"<edge source={quoteattr(a)} target={quoteattr(b)}>{edge}"
-                          for a, b in group.pairs[start : start + rows_per_chunk]).encode("utf-8")  # fmt: skip
+            yield "".join(
+                f"<edge source={quoteattr(a)} target={quoteattr(b)}>{edge}"
+                for a, b in group.pairs[start : start + rows_per_chunk]
+            ).encode("utf-8")
     yield b"</graph>\n</graphml>\n"

@@ -99,23 +99,69 @@ _COMPILED = tuple((kind, re.compile(pattern)) for kind, pattern in _RULES)
 
 # The generic symbols of EDA libraries, named by a letter or two (KiCad's Device:R, Device:CP).
 _GENERIC_PARTS = {
-    "r": "resistor", "c": "capacitor", "cp": "electrolytic capacitor", "l": "inductor", "d": "diode",
-    "led": "led", "q": "transistor", "f": "fuse", "y": "crystal", "rn": "resistor array", "rv": "potentiometer",
-    "fb": "ferrite bead", "k": "relay", "sw": "switch", "jp": "jumper", "tp": "test point", "bz": "buzzer",
-}  # fmt: skip
+    "r": "resistor",
+    "c": "capacitor",
+    "cp": "electrolytic capacitor",
+    "l": "inductor",
+    "d": "diode",
+    "led": "led",
+    "q": "transistor",
+    "f": "fuse",
+    "y": "crystal",
+    "rn": "resistor array",
+    "rv": "potentiometer",
+    "fb": "ferrite bead",
+    "k": "relay",
+    "sw": "switch",
+    "jp": "jumper",
+    "tp": "test point",
+    "bz": "buzzer",
+}
 
 # Reference-designator prefixes (IEEE 315 / common EDA usage): the last resort.
 DESIGNATOR_KINDS = {
-    "R": "resistor", "RN": "resistor array", "RA": "resistor array", "RP": "resistor array",
-    "RV": "potentiometer", "VR": "potentiometer", "TH": "thermistor", "C": "capacitor", "L": "inductor",
-    "FB": "ferrite bead", "D": "diode", "LED": "led", "Q": "transistor", "U": "integrated circuit",
-    "IC": "integrated circuit", "K": "relay", "RL": "relay", "RY": "relay", "F": "fuse", "J": "connector",
-    "P": "connector", "CN": "connector", "CON": "connector", "X": "connector", "SW": "switch", "S": "switch",
-    "Y": "crystal", "XTAL": "crystal", "JP": "jumper", "SJ": "jumper", "TP": "test point", "T": "transformer",
-    "BZ": "buzzer", "LS": "buzzer", "M": "motor", "MH": "mounting hole", "H": "mounting hole", "XA": "module",
-    "FID": "logo", "LOGO": "logo",
+    "R": "resistor",
+    "RN": "resistor array",
+    "RA": "resistor array",
+    "RP": "resistor array",
+    "RV": "potentiometer",
+    "VR": "potentiometer",
+    "TH": "thermistor",
+    "C": "capacitor",
+    "L": "inductor",
+    "FB": "ferrite bead",
+    "D": "diode",
+    "LED": "led",
+    "Q": "transistor",
+    "U": "integrated circuit",
+    "IC": "integrated circuit",
+    "K": "relay",
+    "RL": "relay",
+    "RY": "relay",
+    "F": "fuse",
+    "J": "connector",
+    "P": "connector",
+    "CN": "connector",
+    "CON": "connector",
+    "X": "connector",
+    "SW": "switch",
+    "S": "switch",
+    "Y": "crystal",
+    "XTAL": "crystal",
+    "JP": "jumper",
+    "SJ": "jumper",
+    "TP": "test point",
+    "T": "transformer",
+    "BZ": "buzzer",
+    "LS": "buzzer",
+    "M": "motor",
+    "MH": "mounting hole",
+    "H": "mounting hole",
+    "XA": "module",
+    "FID": "logo",
+    "LOGO": "logo",
     "A": "module",
-}  # fmt: skip
+}
 _DESIGNATOR = re.compile(r"^([A-Za-z]+)\d")
 _SEPARATORS = re.compile(r"[_:\-/.,;()\[\]]+")
 # A bare value of a passive part: 10k, 4k7, 100nF, 22p, 0R, 1M, 2.2u.
@@ -189,10 +235,20 @@ KIND_FAMILIES = {
     "diode": ("diode", "tvs diode", "zener diode", "schottky diode", "bridge rectifier"),
     "capacitor": ("capacitor", "electrolytic capacitor"),
     "resistor": ("resistor", "resistor array", "shunt resistor"),
-    "integrated circuit": ("integrated circuit", "op amp", "comparator", "microcontroller", "can transceiver",
-                           "can controller", "voltage regulator", "gate driver", "motor driver", "optocoupler",
-                           "usb interface"),
-}  # fmt: skip
+    "integrated circuit": (
+        "integrated circuit",
+        "op amp",
+        "comparator",
+        "microcontroller",
+        "can transceiver",
+        "can controller",
+        "voltage regulator",
+        "gate driver",
+        "motor driver",
+        "optocoupler",
+        "usb interface",
+    ),
+}
 
 
 def kinds_named(text: str) -> list[str]:

@@ -75,6 +75,10 @@ class ArtifactsIOManager(ConfigurableIOManager):
 
     storage: ResourceDependency[StorageResource]
 
+    @property
+    def kind(self) -> str:
+        return self.storage.kind
+
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         with retry_only_transient(f"storing {context.asset_key.path[-1]}"):
             self._store(context, obj)

@@ -1,16 +1,14 @@
 """Vector IO manager: replaces a job's points in the Qdrant collection (upsert, then delete the
-job's points from older loads) and hands downstream steps a `VectorView`."""
+job's points from older loads). Downstream steps search through the `vectors` resource."""
 
 import uuid
-from dataclasses import dataclass
 
 from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext, ResourceDependency
 from pydantic import BaseModel
 
-from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.resources.vectors import VectorResource
 from wessley_dagster.retries import retry_only_transient
-from wessley_dagster.stores.vectors import VectorPoint, VectorStore
+from wessley_dagster.stores.vectors import VectorPoint
 
 
 class VectorBatch(BaseModel):
@@ -20,20 +18,14 @@ class VectorBatch(BaseModel):
     points: list[VectorPoint]
 
 
-@dataclass(frozen=True)
-class VectorView:
-    store: VectorStore
-    project_id: str
-    job_id: str
-
-    def count(self) -> int:
-        return self.store.count(self.project_id, self.job_id)
-
-
 class VectorIOManager(ConfigurableIOManager):
-    """Replaces a job's points in the Qdrant collection and hands downstream assets a VectorView."""
+    """Replaces a job's points in the Qdrant collection."""
 
     vectors: ResourceDependency[VectorResource]
+
+    @property
+    def kind(self) -> str:
+        return self.vectors.kind
 
     def handle_output(self, context: OutputContext, obj: VectorBatch) -> None:
         store = self.vectors.store
@@ -50,9 +42,11 @@ class VectorIOManager(ConfigurableIOManager):
             }
         )
 
-    def load_input(self, context: InputContext) -> VectorView:
-        project_id, job_id = split_partition_key(context.asset_partition_key)
-        return VectorView(self.vectors.store, project_id, job_id)
+    def load_input(self, context: InputContext) -> None:
+        raise TypeError(
+            f"{context.asset_key.to_user_string()} lives in the vector store: depend on it with `deps` and "
+            "search it through the `vectors` resource"
+        )
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         # Dagster tears down the resources a step was given, not the copy this IO manager holds:

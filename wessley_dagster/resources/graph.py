@@ -1,8 +1,10 @@
-"""Graph backend resource: Neo4j (NEO4J_URI) or, with no configuration, a local ArcadeDB server
-over Bolt. Both are driven by the official neo4j driver; the schema is ensured on setup."""
+"""Graph backend resources, one class per backend: `Neo4jResource` (a Neo4j server) and
+`ArcadeDBResource` (the embedded default, a local ArcadeDB server over Bolt). Both are driven by
+the official neo4j driver; the schema is ensured on first use."""
 
 import dataclasses
 from pathlib import Path
+from typing import ClassVar
 
 from dagster import ConfigurableResource, InitResourceContext
 from neo4j import GraphDatabase
@@ -15,34 +17,23 @@ from wessley_dagster.stores.graph import GraphStore
 # a round trip per label, once per process rather than once per step (a Celery worker runs many).
 _SCHEMA_READY: set[tuple[str, str | None]] = set()
 
+Target = tuple[str, tuple[str, str], str | None]  # uri, auth, database
+
 
 class GraphResource(ConfigurableResource):
-    """`uri` empty means: start (or reuse) the embedded ArcadeDB server under `embedded_dir`."""
+    """What both graph backends share: one driver per step, opened on first use."""
 
-    uri: str = ""
-    user: str = "neo4j"
-    password: str = ""
-    database: str | None = None
-    embedded_dir: str = ".wessley/arcadedb"
-    embedded_bolt_port: int = 7697
-    embedded_http_port: int = 2480
-    embedded_heap: str = ""  # the JVM's -Xmx (WESSLEY_ARCADEDB_HEAP); empty: sized from the machine's memory
+    kind: ClassVar[str]
     connection_timeout_s: float = 10.0
     max_transaction_retry_time_s: float = 15.0
 
     _store: GraphStore | None = PrivateAttr(default=None)
 
-    def embedded_server(self) -> ArcadeDBServer:
-        server = ArcadeDBServer(Path(self.embedded_dir).resolve(), self.embedded_bolt_port, self.embedded_http_port)
-        return dataclasses.replace(server, heap=self.embedded_heap) if self.embedded_heap else server
+    def target(self) -> Target:
+        raise NotImplementedError
 
     def open_store(self) -> GraphStore:
-        if self.uri:
-            uri, auth, database = self.uri, (self.user, self.password), self.database
-        else:
-            server = self.embedded_server()
-            server.ensure_running()
-            uri, auth, database = server.uri, (USER, server.password), DATABASE
+        uri, auth, database = self.target()
         driver = GraphDatabase.driver(
             uri,
             auth=auth,
@@ -81,3 +72,35 @@ class GraphResource(ConfigurableResource):
         if self._store is None:
             self._store = self.open_store()
         return self._store
+
+
+class Neo4jResource(GraphResource):
+    """A Neo4j server (`NEO4J_URI`, `NEO4J_USER`, `NEO4J_PASSWORD`, `NEO4J_DATABASE`)."""
+
+    kind: ClassVar[str] = "neo4j"
+    uri: str
+    user: str = "neo4j"
+    password: str = ""
+    database: str | None = None
+
+    def target(self) -> Target:
+        return self.uri, (self.user, self.password), self.database
+
+
+class ArcadeDBResource(GraphResource):
+    """The embedded default: an ArcadeDB server under `home_dir`, started (or reused) on first use."""
+
+    kind: ClassVar[str] = "arcadedb"
+    home_dir: str
+    bolt_port: int = 7697
+    http_port: int = 2480
+    heap: str = ""  # the JVM's -Xmx; empty: sized from the machine's memory
+
+    def server(self) -> ArcadeDBServer:
+        server = ArcadeDBServer(Path(self.home_dir).resolve(), self.bolt_port, self.http_port)
+        return dataclasses.replace(server, heap=self.heap) if self.heap else server
+
+    def target(self) -> Target:
+        server = self.server()
+        server.ensure_running()
+        return server.uri, (USER, server.password), DATABASE

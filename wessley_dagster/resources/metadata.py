@@ -1,6 +1,7 @@
-"""Metadata resource: Supabase's Postgres by connection (SUPABASE_DB_URL, migrations applied on
-first use), Supabase through its REST API (SUPABASE_URL and SUPABASE_SERVICE_KEY, migrations
-applied by the Supabase CLI) or, with no configuration, a SQLite file."""
+"""Metadata backend resources, one class per backend: `SqlMetadataResource` (Supabase's Postgres
+or any PostgreSQL by connection, or the embedded default, a SQLite file; migrations applied on
+first use) and `SupabaseRestMetadataResource` (Supabase through its REST API; migrations applied
+by the Supabase CLI)."""
 
 from pathlib import Path
 
@@ -34,13 +35,8 @@ def _usable(url: str) -> str:
 
 
 class MetadataResource(ConfigurableResource):
-    """`db_url` is any SQLAlchemy URL; else `supabase_url` with `supabase_service_key` reach
-    Supabase's REST API; with neither, SQLite at `sqlite_path`."""
+    """What both metadata backends share: the plan a new project starts on, one store per process."""
 
-    db_url: str = ""
-    supabase_url: str = ""
-    supabase_service_key: str = ""
-    sqlite_path: str = ".wessley/metadata.db"
     plan: str = FREE_PLAN["plan"]
     monthly_ingestion_limit: int = FREE_PLAN["monthly_ingestion_limit"]
     storage_limit_bytes: int = FREE_PLAN["storage_limit_bytes"]
@@ -55,26 +51,52 @@ class MetadataResource(ConfigurableResource):
             "storage_limit_bytes": self.storage_limit_bytes,
         }
 
-    def open_store(self) -> MetadataStore:
-        url = self.db_url
-        if not url and self.supabase_url:
-            from wessley_dagster.stores.metadata.rest import SupabaseMetadataStore  # supabase-py only when used
+    @property
+    def kind(self) -> str:
+        raise NotImplementedError
 
-            if not self.supabase_service_key:
-                raise ValueError("SUPABASE_URL is set but SUPABASE_SERVICE_KEY is not: the metadata store needs both")
-            return SupabaseMetadataStore(self.supabase_url, self.supabase_service_key, self.default_plan)
-        if not url:
-            path = Path(self.sqlite_path).resolve()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            url = f"sqlite:///{path}"
-        store = SqlMetadataStore(_usable(url), self.default_plan)
-        if url not in _MIGRATED:
-            store.migrate()
-            _MIGRATED.add(url)
-        return store
+    def open_store(self) -> MetadataStore:
+        raise NotImplementedError
 
     @property
     def store(self) -> MetadataStore:
         if self._store is None:
             self._store = self.open_store()
         return self._store
+
+
+class SqlMetadataResource(MetadataResource):
+    """Any SQLAlchemy URL: PostgreSQL (`SUPABASE_DB_URL`) or, by default, SQLite under the home."""
+
+    db_url: str
+
+    @property
+    def kind(self) -> str:
+        # A URL held in an environment variable (a secret) names a server: only SQLite is a file.
+        return "sqlite" if self.db_url.startswith("sqlite") else "postgres"
+
+    def open_store(self) -> MetadataStore:
+        url = _usable(self.db_url)
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        store = SqlMetadataStore(url, self.default_plan)
+        if url not in _MIGRATED:
+            store.migrate()
+            _MIGRATED.add(url)
+        return store
+
+
+class SupabaseRestMetadataResource(MetadataResource):
+    """Supabase's REST API (`SUPABASE_URL` with the `service_role` key `SUPABASE_SERVICE_KEY`)."""
+
+    supabase_url: str
+    supabase_service_key: str
+
+    @property
+    def kind(self) -> str:
+        return "supabase"
+
+    def open_store(self) -> MetadataStore:
+        from wessley_dagster.stores.metadata.rest import SupabaseMetadataStore  # supabase-py only when used
+
+        return SupabaseMetadataStore(self.supabase_url, self.supabase_service_key, self.default_plan)

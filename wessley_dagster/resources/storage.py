@@ -1,6 +1,7 @@
 """Artifact storage resource: S3 (through dagster-aws's S3Resource client), then Supabase
 Storage's S3 endpoint, then a local folder, in that fallback order; each configured backend
-joins the chain. With nothing configured the local folder is the only backend."""
+joins the chain. With nothing configured the local folder is the only backend.
+Uploads resources, one class per backend: a local folder or an S3 prefix."""
 
 from pathlib import Path
 from typing import Any
@@ -45,10 +46,13 @@ class S3Location(Config):
         from botocore.config import Config as BotoConfig
 
         return boto3.client(
-            "s3", endpoint_url=self.endpoint_url, region_name=self.region_name,
-            aws_access_key_id=self.aws_access_key_id, aws_secret_access_key=self.aws_secret_access_key,
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region_name,
+            aws_access_key_id=self.aws_access_key_id,
+            aws_secret_access_key=self.aws_secret_access_key,
             config=BotoConfig(signature_version="s3v4"),
-        )  # fmt: skip
+        )
 
 
 class StorageResource(ConfigurableResource):
@@ -57,11 +61,16 @@ class StorageResource(ConfigurableResource):
 
     s3: S3Location | None = None
     supabase: S3Location | None = None
-    local_dir: str | None = ".wessley/artifacts"
-    api_url: str = Field(default="http://127.0.0.1:8000", description="the read API that serves local signed URLs")
+    local_dir: str | None = Field(description="the local folder, the last backend of the chain; None: no local copy")
+    api_url: str = Field(description="the read API that serves local signed URLs")
     signing_key: str | None = Field(default=None, description="secret for local signed URLs (WESSLEY_SIGNING_KEY)")
-    signing_key_file: str = Field(default=".wessley/signing.key", description="generated once when no key is given")
-    spool_dir: str = Field(default=".wessley/tmp", description="where streamed writes spool beyond 8 MB")
+    signing_key_file: str = Field(description="generated once when no key is given")
+    spool_dir: str = Field(description="where streamed writes spool beyond 8 MB")
+
+    @property
+    def kind(self) -> str:
+        """The first backend of the chain, which takes every write while it is up."""
+        return "s3" if self.s3 is not None else "supabase" if self.supabase is not None else "file"
 
     def signer(self) -> UrlSigner:
         secret = self.signing_key.encode() if self.signing_key else home_secret(Path(self.signing_key_file))
@@ -83,10 +92,8 @@ class StorageResource(ConfigurableResource):
 
 
 class UploadsResource(ConfigurableResource):
-    """Where bundles arrive: `uploads/<project_id>/<job_id>/…` in a local folder or an S3 prefix."""
+    """Where bundles arrive, `<project_id>/<job_id>/…`, and the limits a bundle must keep."""
 
-    local_dir: str | None = ".wessley/uploads"
-    s3: S3Location | None = None
     max_file_mb: int = Field(default=256, ge=1, description="largest bundle file (WESSLEY_MAX_FILE_MB)")
     max_text_chars: int = Field(default=20_000, ge=1, description="longest string value (WESSLEY_MAX_TEXT_CHARS)")
     max_json_depth: int = Field(default=32, ge=5, description="deepest JSON nesting (WESSLEY_MAX_JSON_DEPTH)")
@@ -102,8 +109,22 @@ class UploadsResource(ConfigurableResource):
         return upload_digest(self.object_store().list(f"{project_id}/{job_id}/"))
 
     def object_store(self) -> ObjectStore:
-        if self.s3 is not None:
-            return self.s3.object_store("s3")
-        if not self.local_dir:
-            raise ValueError("uploads need a local_dir or an s3 location")
+        raise NotImplementedError
+
+
+class LocalUploadsResource(UploadsResource):
+    """Uploads in a local folder (the default, `$WESSLEY_HOME/uploads`)."""
+
+    local_dir: str
+
+    def object_store(self) -> ObjectStore:
         return LocalFolderStore(Path(self.local_dir).resolve())
+
+
+class S3UploadsResource(UploadsResource):
+    """Uploads under an S3 prefix (`WESSLEY_UPLOADS=s3://bucket/prefix`)."""
+
+    s3: S3Location
+
+    def object_store(self) -> ObjectStore:
+        return self.s3.object_store("s3")

@@ -1,7 +1,8 @@
-"""Vector backend resource: a Qdrant server (QDRANT_URL, QDRANT_API_KEY) or, with no
-configuration, Qdrant Edge in a local folder."""
+"""Vector backend resources, one class per backend: `QdrantResource` (a Qdrant server) and
+`QdrantEdgeResource` (the embedded default, Qdrant Edge in a local folder)."""
 
 from pathlib import Path
+from typing import ClassVar
 
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
@@ -12,26 +13,17 @@ from wessley_dagster.stores.vectors import VectorStore
 
 
 class VectorResource(ConfigurableResource):
-    """`url` empty means Qdrant Edge under `edge_dir`; `local_path` selects qdrant-client's local mode."""
+    """What both vector backends share: one store per step, opened on first use."""
 
+    kind: ClassVar[str] = "qdrant"
+    backend: ClassVar[str]  # recorded with each load
+    shared: ClassVar[bool]  # whether other processes may hold the store at the same time
     collection: str = "wessley_docs"
-    url: str = ""
-    api_key: str | None = None
-    local_path: str = ""
-    edge_dir: str = ".wessley/qdrant"
 
     _store: VectorStore | None = PrivateAttr(default=None)
 
-    @property
-    def backend(self) -> str:
-        return "qdrant" if self.url else "qdrant-local" if self.local_path else "qdrant-edge"
-
     def open_store(self) -> VectorStore:
-        if self.url:
-            return QdrantServerVectorStore(self.collection, url=self.url, api_key=self.api_key)
-        if self.local_path:
-            return QdrantServerVectorStore(self.collection, path=self.local_path)
-        return EdgeVectorStore(Path(self.edge_dir), self.collection)
+        raise NotImplementedError
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._store is not None:
@@ -43,3 +35,26 @@ class VectorResource(ConfigurableResource):
         if self._store is None:
             self._store = self.open_store()
         return self._store
+
+
+class QdrantResource(VectorResource):
+    """A Qdrant server (`QDRANT_URL`, `QDRANT_API_KEY`)."""
+
+    backend: ClassVar[str] = "qdrant"
+    shared: ClassVar[bool] = True
+    url: str
+    api_key: str | None = None
+
+    def open_store(self) -> VectorStore:
+        return QdrantServerVectorStore(self.collection, url=self.url, api_key=self.api_key)
+
+
+class QdrantEdgeResource(VectorResource):
+    """The embedded default: Qdrant Edge under `edge_dir`, which admits one process at a time."""
+
+    backend: ClassVar[str] = "qdrant-edge"
+    shared: ClassVar[bool] = False
+    edge_dir: str
+
+    def open_store(self) -> VectorStore:
+        return EdgeVectorStore(Path(self.edge_dir), self.collection)

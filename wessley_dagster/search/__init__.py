@@ -5,7 +5,6 @@ answers (`graph_expansion.py`) and how hits are shown (`output.py`)."""
 from wessley_dagster.search.graph_expansion import expand_hits
 from wessley_dagster.search.hybrid import (
     DEFAULT_CHUNK_TYPES,
-    MODES,
     SEARCH_TUNINGS,
     SearchMode,
     SearchTuning,
@@ -16,7 +15,6 @@ from wessley_dagster.search.similarity import similar_components
 
 __all__ = [
     "DEFAULT_CHUNK_TYPES",
-    "MODES",
     "SEARCH_TUNINGS",
     "SearchMode",
     "SearchTuning",

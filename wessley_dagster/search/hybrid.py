@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from enum import StrEnum
 
 from wessley_dagster.domain.embedders import Embedder
 from wessley_dagster.domain.identifiers import identifier_words
@@ -14,8 +14,15 @@ from wessley_dagster.search.graph_expansion import expand_hits
 from wessley_dagster.stores.graph import GraphStore
 from wessley_dagster.stores.vectors import Focus, Fusion, Hit, VectorQuery, VectorStore
 
-SearchMode = Literal["dense", "sparse", "hybrid"]
-MODES: tuple[str, ...] = get_args(SearchMode)
+
+class SearchMode(StrEnum):
+    """How a query is matched: both vectors fused (the default), the dense or the sparse alone."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    SPARSE = "sparse"
+
+
 # Search finds parts and nets; text windows and page summaries are searched when asked for.
 DEFAULT_CHUNK_TYPES: tuple[str, ...] = ("component", "net")
 
@@ -66,20 +73,20 @@ def semantic_search(
     limit: int = 5,
     chunk_types: Sequence[str] | None = DEFAULT_CHUNK_TYPES,
     score_threshold: float | None = None,
-    mode: SearchMode = "hybrid",
+    mode: SearchMode = SearchMode.HYBRID,
     expand_graph: bool = False,
     graph: GraphStore | None = None,
     tuning: SearchTuning = DEFAULT_TUNING,
 ) -> list[Hit]:
     """The best `limit` chunks of one project for a question. `chunk_types=None` searches every
     type. With `expand_graph`, each component or net hit carries its neighbourhood (`graph`)."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode not in SearchMode.__members__.values():
+        raise ValueError(f"mode must be one of {', '.join(SearchMode)}, not {mode!r}")
     request = VectorQuery(
         focus=question_focus(query) if tuning.focus else [],
         project_ids=[project_id],
-        dense=embedder.embed_query([query])[0] if mode != "sparse" else None,
-        sparse=encode_query(query) if mode != "dense" else None,
+        dense=embedder.embed_query([query])[0] if mode != SearchMode.SPARSE else None,
+        sparse=encode_query(query) if mode != SearchMode.DENSE else None,
         limit=limit,
         chunk_types=list(chunk_types) if chunk_types else None,
         score_threshold=score_threshold,

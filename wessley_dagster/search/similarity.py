@@ -24,8 +24,11 @@ def similar_components(
 
     The caller decides which projects a user may see; nothing outside them is ever searched.
     With several jobs holding the part, `job_id` picks one (default: the first found)."""
-    points = [p for p in store.component_points(project_id, component_id)
-              if job_id is None or p.payload.get("job_id") == job_id]  # fmt: skip
+    points = [
+        p
+        for p in store.component_points(project_id, component_id)
+        if job_id is None or p.payload.get("job_id") == job_id
+    ]
     if not points:
         raise UnknownComponent(f"no component {component_id!r} in project {project_id!r}")
     source = points[0]

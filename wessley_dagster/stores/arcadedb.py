@@ -142,9 +142,13 @@ class ArcadeDBServer:
                 log = open(self.root / "server.log", "ab")  # noqa: SIM115 - handed to the child process
                 # cwd: ArcadeDB writes its rotating log/ folder there, which belongs in the home.
                 process = subprocess.Popen(
-                    self._command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    start_new_session=True, cwd=self.root,
-                )  # fmt: skip
+                    self._command(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    cwd=self.root,
+                )
                 self.pid_file.write_text(str(process.pid))
             deadline = time.monotonic() + timeout
             # Bolt listens before the default database exists: ready means a query on it succeeds.

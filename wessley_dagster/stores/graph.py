@@ -229,9 +229,15 @@ class GraphStore:
 
         Each triple is looked up by its nodes' unique keys, so the check's time follows the job's
         size only, whatever else the store holds."""
-        rows = [{**c, "ck": node_key("component", project_id, job_id, c["component_id"]),
-                 "pk": node_key("pin", project_id, job_id, c["component_id"], c["pin"]),
-                 "nk": node_key("net", project_id, job_id, c["net"])} for c in connections]  # fmt: skip
+        rows = [
+            {
+                **c,
+                "ck": node_key("component", project_id, job_id, c["component_id"]),
+                "pk": node_key("pin", project_id, job_id, c["component_id"], c["pin"]),
+                "nk": node_key("net", project_id, job_id, c["net"]),
+            }
+            for c in connections
+        ]
         found = self.read(
             "UNWIND $rows AS row MATCH (pin:Pin {key: row.pk}) "
             "MATCH (c:Component {key: row.ck})-[:HAS_PIN]->(pin)-[:ON_NET]->(n:Net {key: row.nk}) "

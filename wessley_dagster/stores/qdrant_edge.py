@@ -151,10 +151,14 @@ class EdgeVectorStore:
         scale, threshold = request.fused_scale(len(prefetches or ()))
         points = self._shard.query(
             qe.QueryRequest(
-                limit=request.limit, query=query, prefetches=prefetches, filter=filters[0], with_payload=True,
+                limit=request.limit,
+                query=query,
+                prefetches=prefetches,
+                filter=filters[0],
+                with_payload=True,
                 score_threshold=threshold,
             )
-        )  # fmt: skip
+        )
         return [Hit(id=str(p.id), score=p.score / scale, payload=dict(p.payload or {})) for p in points]
 
     def component_points(self, project_id: str, component_id: str) -> list[StoredPoint]:

@@ -109,17 +109,24 @@ class QdrantServerVectorStore:
             ]
         scale, threshold = request.fused_scale(len(prefetch or ()))
         response = self.client.query_points(
-            self.collection, query=query, using=using, prefetch=prefetch, query_filter=filters[0],
-            limit=request.limit, score_threshold=threshold, with_payload=True,
-        )  # fmt: skip
+            self.collection,
+            query=query,
+            using=using,
+            prefetch=prefetch,
+            query_filter=filters[0],
+            limit=request.limit,
+            score_threshold=threshold,
+            with_payload=True,
+        )
         return [Hit(id=str(p.id), score=p.score / scale, payload=dict(p.payload or {})) for p in response.points]
 
     def component_points(self, project_id: str, component_id: str) -> list[StoredPoint]:
         if not self.client.collection_exists(self.collection):
             return []
         flt = scope_filter(self.models, [project_id], chunk_types=["component"], component_id=component_id)
-        records, _ = self.client.scroll(self.collection, scroll_filter=flt, limit=100, with_payload=True,
-                                        with_vectors=True)  # fmt: skip
+        records, _ = self.client.scroll(
+            self.collection, scroll_filter=flt, limit=100, with_payload=True, with_vectors=True
+        )
         return [stored_point(r.id, r.vector, r.payload) for r in records]
 
     def close(self) -> None:

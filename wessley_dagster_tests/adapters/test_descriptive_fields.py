@@ -91,7 +91,10 @@ def test_kicad_keeps_every_descriptive_field(tmp_path: Path, name: str, text: st
     assert u3.fields == {"MPN": "LM2940SX-5.0"}  # KiCad's "~" placeholder is no value
     assert (u3.sheet, u3.sheet_path, u3.page) == ("Power Supply", "/Power Supply/", 2)
     assert [(p.name, p.function, p.electrical_type) for p in u3.pins] == [
-        ("1", "IN", "power_in"), ("2", "GND", "power_in"), ("3", "OUT", "power_out")]  # fmt: skip
+        ("1", "IN", "power_in"),
+        ("2", "GND", "power_in"),
+        ("3", "OUT", "power_out"),
+    ]
     assert [(p.function, p.electrical_type) for p in parts["C7"].pins] == [(None, "passive")] * 2
 
     bundle, _, files = build_bundle("kicad", path, JobInfo("p", "j"))
@@ -127,8 +130,12 @@ def test_wireviz_keeps_connector_type_subtype_notes_and_pin_labels(tmp_path: Pat
     )
     design = read_wireviz(path)
     x1 = next(c for c in design.components if c.id == "X1")
-    assert (x1.part, x1.value, x1.description, x1.fields) == ("Molex Micro-Fit 3.0", "Molex Micro-Fit 3.0",
-                                                             "ECU side", {"subtype": "female"})  # fmt: skip
+    assert (x1.part, x1.value, x1.description, x1.fields) == (
+        "Molex Micro-Fit 3.0",
+        "Molex Micro-Fit 3.0",
+        "ECU side",
+        {"subtype": "female"},
+    )
     assert [p.function for p in x1.pins] == ["GND", "CANH", "CANL"]
     wire = next(n for n in design.nets if n.name == "W1:2")
     assert (wire.description, wire.color, wire.gauge) == ("twisted pair shielded CAN", "WH", "0.5 mm2")

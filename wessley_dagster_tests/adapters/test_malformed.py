@@ -92,5 +92,8 @@ def test_import_command_writes_to_an_s3_prefix(s3_env, monkeypatch, capsys):
     client = boto3.client("s3", endpoint_url=s3_env["S3_ENDPOINT_URL"], region_name="us-east-1")
     listed = client.list_objects_v2(Bucket=bucket, Prefix="uploads/ev/loom/")["Contents"]
     assert sorted(o["Key"].rsplit("/", 1)[1] for o in listed) == [
-        "components.json", "manifest.json", "netlist.json", "text_spans.ndjson",
-    ]  # fmt: skip
+        "components.json",
+        "manifest.json",
+        "netlist.json",
+        "text_spans.ndjson",
+    ]

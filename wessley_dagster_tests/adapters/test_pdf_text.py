@@ -26,9 +26,11 @@ def test_rotated_kicad_labels_read_the_right_way_round():
 
 @pytest.mark.parametrize(
     ("netlist", "pdf"),
-    [("cantact-hw/cantact.net", "cantact-hw/cantact.pdf"),
-     ("vesc-bldc-4.12/design__BLDC_4.net", "vesc-bldc-4.12/design__BLDC_4.pdf")],
-)  # fmt: skip
+    [
+        ("cantact-hw/cantact.net", "cantact-hw/cantact.pdf"),
+        ("vesc-bldc-4.12/design__BLDC_4.net", "vesc-bldc-4.12/design__BLDC_4.pdf"),
+    ],
+)
 def test_designators_on_eeschema_pdfs_are_words(netlist: str, pdf: str):
     """Eeschema PDFs set neighbouring lines close together: words are grouped with a tight line
     tolerance so that "U1" is not read as "U" and "1" (70 % of CANtact's parts went unlinked)."""

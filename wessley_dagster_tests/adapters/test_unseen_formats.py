@@ -8,9 +8,12 @@ import pytest
 from wessley_dagster.adapters.kicad import read_kicad
 from wessley_dagster_tests.adapters.test_ground_truth import connectivity_diff, ingest
 
-PARTS = {"R1": ("10k", "Device", "R", ["1", "2"]), "C7": ("100nF", "Device", "C", ["1", "2"]),
-         "U3": ("TJA1051T/3", "Interface_CAN_LIN", "TJA1051T-3", ["1", "2", "3", "4", "5", "6", "7", "8"]),
-         "J2": ("Conn_01x04", "Connector", "Conn_01x04", ["1", "2", "3", "4"])}  # fmt: skip
+PARTS = {
+    "R1": ("10k", "Device", "R", ["1", "2"]),
+    "C7": ("100nF", "Device", "C", ["1", "2"]),
+    "U3": ("TJA1051T/3", "Interface_CAN_LIN", "TJA1051T-3", ["1", "2", "3", "4", "5", "6", "7", "8"]),
+    "J2": ("Conn_01x04", "Connector", "Conn_01x04", ["1", "2", "3", "4"]),
+}
 NETS = {
     "GND": [("C7", "2"), ("U3", "2"), ("J2", "4")],
     "+5V": [("R1", "1"), ("C7", "1"), ("U3", "3")],
@@ -49,8 +52,10 @@ def kicad8_sexpr() -> str:
         + ")"
         for i, (name, nodes) in enumerate(NETS.items(), start=1)
     )
-    return (f"(export (version \"E\")\n (design (source \"can.kicad_sch\") (tool \"Eeschema 8.0.4\") {sheets})\n"
-            f" (components\n{comps})\n (libparts\n{libparts})\n (nets\n{nets}))\n")  # fmt: skip
+    return (
+        f'(export (version "E")\n (design (source "can.kicad_sch") (tool "Eeschema 8.0.4") {sheets})\n'
+        f" (components\n{comps})\n (libparts\n{libparts})\n (nets\n{nets}))\n"
+    )
 
 
 def kicad_xml() -> str:
@@ -72,8 +77,10 @@ def kicad_xml() -> str:
         f'<net code="{i}" name={a(name)}>' + "".join(f"<node ref={a(r)} pin={a(p)}/>" for r, p in nodes) + "</net>"
         for i, (name, nodes) in enumerate(NETS.items(), start=1)
     )
-    return (f"<?xml version=\"1.0\" encoding=\"utf-8\"?><export version=\"E\"><design>{sheets}</design>"
-            f"<components>{comps}</components><libparts>{libparts}</libparts><nets>{nets}</nets></export>")  # fmt: skip
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><export version="E"><design>{sheets}</design>'
+        f"<components>{comps}</components><libparts>{libparts}</libparts><nets>{nets}</nets></export>"
+    )
 
 
 @pytest.mark.parametrize(("name", "make"), [("can_node.net", kicad8_sexpr), ("can_node.xml", kicad_xml)])

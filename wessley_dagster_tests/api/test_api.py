@@ -22,15 +22,15 @@ import pytest
 from dagster import instance_for_test
 
 from wessley_dagster.api.auth import issue_token
-from wessley_dagster.resources import build_resources
-from wessley_dagster.sensors import upload_problem
 from wessley_dagster.stores.metadata.sql import SqlMetadataStore
 from wessley_dagster.stores.objects import LocalFolderStore
+from wessley_dagster.upload_decision import check_upload
 from wessley_dagster_tests.conftest import (
     SYNTHETIC,
     add_partitions,
     fresh_database,
     home_env,
+    resources_for,
     stage_bundle,
     uploads_dir,
 )
@@ -49,16 +49,27 @@ def real_servers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
     neo4j, s3 = request.getfixturevalue("neo4j"), request.getfixturevalue("s3proxy")
     bucket = f"api-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=s3.url, region_name="us-east-1", aws_access_key_id=s3.access_key,
-                 aws_secret_access_key=s3.secret_key).create_bucket(Bucket=bucket)  # fmt: skip
+    boto3.client(
+        "s3",
+        endpoint_url=s3.url,
+        region_name="us-east-1",
+        aws_access_key_id=s3.access_key,
+        aws_secret_access_key=s3.secret_key,
+    ).create_bucket(Bucket=bucket)
     servers = {
-        "NEO4J_URI": neo4j.uri, "NEO4J_USER": neo4j.auth[0], "NEO4J_PASSWORD": neo4j.auth[1],
+        "NEO4J_URI": neo4j.uri,
+        "NEO4J_USER": neo4j.auth[0],
+        "NEO4J_PASSWORD": neo4j.auth[1],
         "SUPABASE_DB_URL": fresh_database(request.getfixturevalue("postgres")),
-        "S3_BUCKET": bucket, "S3_ENDPOINT_URL": s3.url, "S3_REGION": "us-east-1",
-        "S3_ACCESS_KEY_ID": s3.access_key, "S3_SECRET_ACCESS_KEY": s3.secret_key,
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": s3.url,
+        "S3_REGION": "us-east-1",
+        "S3_ACCESS_KEY_ID": s3.access_key,
+        "S3_SECRET_ACCESS_KEY": s3.secret_key,
         # S3Proxy predates the CRC checksum headers newer botocore sends and asks for.
-        "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required", "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
-    }  # fmt: skip
+        "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+        "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+    }
     for name, value in servers.items():  # secrets reach Dagster as EnvVars, read in the runs below
         monkeypatch.setenv(name, value)
     return servers
@@ -76,7 +87,7 @@ def home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             for user, project in ((ALICE, "pa"), (BOB, "pb")):
                 key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "j1", user_id=user)
                 add_partitions(instance, key)
-                assert run(key, build_resources(env), instance).success
+                assert run(key, resources_for(env), instance).success
         yield env
 
 
@@ -170,12 +181,20 @@ def test_two_users_crosswise_reach_only_their_own_projects(api):
             if shape != (404, "not_found", missing.json()["error"]["message"].replace("no-such-project", "P")):
                 leaks.append((route, user, theirs.status_code, theirs.text))
         assert _call(api, route, params, "pb", token(None)).status_code == 200  # the service key reaches all
-        for headers, status in (({}, 401), ({"Authorization": "Bearer not-a-jwt"}, 401),
-                                ({"Authorization": "Bearer " + jwt.encode({"role": "service_role", "exp": 2**31},
-                                                                           "another-secret-of-32-bytes-or-more",
-                                                                           algorithm="HS256")}, 401),
-                                ({"Authorization": "Bearer " + jwt.encode({"role": "anon", "exp": 2**31}, SECRET,
-                                                                           algorithm="HS256")}, 403)):  # fmt: skip
+        for headers, status in (
+            ({}, 401),
+            ({"Authorization": "Bearer not-a-jwt"}, 401),
+            (
+                {
+                    "Authorization": "Bearer "
+                    + jwt.encode(
+                        {"role": "service_role", "exp": 2**31}, "another-secret-of-32-bytes-or-more", algorithm="HS256"
+                    )
+                },
+                401,
+            ),
+            ({"Authorization": "Bearer " + jwt.encode({"role": "anon", "exp": 2**31}, SECRET, algorithm="HS256")}, 403),
+        ):
             refused = _call(api, route, params, "pa", headers)
             assert refused.status_code == status and set(refused.json()) == {"error"}, (route, refused.text)
     assert leaks == []
@@ -212,8 +231,14 @@ def test_events_stream_each_change_and_close_when_the_job_ends(api, home):
     store = metadata(home)
     from wessley_dagster.domain.bundle import Manifest
 
-    manifest = Manifest.model_validate({**json.loads((SYNTHETIC / "manifest.json").read_text()),
-                                        "project_id": "pa", "job_id": "live", "user_id": ALICE})  # fmt: skip
+    manifest = Manifest.model_validate(
+        {
+            **json.loads((SYNTHETIC / "manifest.json").read_text()),
+            "project_id": "pa",
+            "job_id": "live",
+            "user_id": ALICE,
+        }
+    )
     store.register_job(manifest, status="queued")
     events: list[dict[str, Any]] = []
 
@@ -233,9 +258,12 @@ def test_events_stream_each_change_and_close_when_the_job_ends(api, home):
     listener.join(timeout=30)
     assert not listener.is_alive()  # the stream closed by itself once the job ended
     assert [(e["status"], e["stage"], e["progress"]) for e in events] == [
-        ("queued", None, 0), ("running", "bundle", 10), ("running", "chunks", 40), ("running", "embeddings", 70),
+        ("queued", None, 0),
+        ("running", "bundle", 10),
+        ("running", "chunks", 40),
+        ("running", "embeddings", 70),
         ("failed", "embeddings", 70),
-    ]  # fmt: skip
+    ]
     assert events[-1]["error"] == "boom"
 
 
@@ -256,8 +284,8 @@ def test_an_upload_is_validated_whole_then_written_for_the_sensor(api, home):
     assert accepted.status_code == 202, accepted.text
     assert accepted.json() == {"project_id": "pa", "job_id": "posted", "status": "uploaded", "files": sorted(files)}
     assert {p.name: p.read_bytes() for p in (uploads / "pa" / "posted").iterdir()} == files
-    limits = build_resources(home)["uploads"].limits()
-    assert upload_problem(LocalFolderStore(uploads), "pa/posted/", "pa", "posted", limits)[2] == ""
+    limits = resources_for(home)["uploads"].limits()
+    assert check_upload(LocalFolderStore(uploads), "pa", "posted", limits).problem is None
 
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w:gz") as tar:
@@ -265,8 +293,12 @@ def test_an_upload_is_validated_whole_then_written_for_the_sensor(api, home):
             info = tarfile.TarInfo(f"bundle/{name}")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    tarred = httpx.post(f"{api.url}/v1/projects/pa/ingestions", content=archive.getvalue(),
-                        headers={**token(ALICE), "Content-Type": "application/gzip"}, timeout=30)  # fmt: skip
+    tarred = httpx.post(
+        f"{api.url}/v1/projects/pa/ingestions",
+        content=archive.getvalue(),
+        headers={**token(ALICE), "Content-Type": "application/gzip"},
+        timeout=30,
+    )
     assert tarred.status_code == 202 and (uploads / "pa" / "tarred" / "manifest.json").exists()
 
 
@@ -280,7 +312,7 @@ def test_an_upload_is_validated_whole_then_written_for_the_sensor(api, home):
         ("pa", BOB, {}, 404, "no project 'pa'"),
         ("other", ALICE, {}, 422, "manifest.json: $.project_id: names 'pa', not this URL's 'other'"),
     ],
-)  # fmt: skip
+)
 def test_a_refused_upload_writes_nothing(api, home, project, user, change, status, message):
     files = _bundle_files("pa" if project == "other" else project, "refused", user)
     for name, data in change.items():
@@ -323,12 +355,27 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(api, 
         '"query.from" = "K3"\n"query.to" = "M1"\n'
     )
     result = subprocess.run(
-        [sys.executable, "-m", "schemathesis.cli", "run", f"{api.url}/openapi.json", "--max-examples", "25",
-         "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
-         "--header", f"Authorization: Bearer {issue_token(SECRET.encode(), None)}",
-         "--generation-deterministic", "--phases", "examples,fuzzing"],
-        capture_output=True, text=True, timeout=900, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{api.url}/openapi.json",
+            "--max-examples",
+            "25",
+            "--checks",
+            "not_a_server_error,response_schema_conformance,content_type_conformance",
+            "--header",
+            f"Authorization: Bearer {issue_token(SECRET.encode(), None)}",
+            "--generation-deterministic",
+            "--phases",
+            "examples,fuzzing",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     missing = result.stdout.find("Missing test data")  # the generated requests must reach stored data
     assert missing < 0, result.stdout[missing : missing + 1500]

@@ -28,9 +28,8 @@ from dagster import instance_for_test
 
 from wessley_dagster.api.auth import issue_token
 from wessley_dagster.api.uploads import MAX_MEMBERS, SHOWN_NAME_CHARS
-from wessley_dagster.resources import build_resources
 from wessley_dagster.stores.signing import UrlSigner, home_secret
-from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, home_env, stage_bundle, uploads_dir
+from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, home_env, resources_for, stage_bundle, uploads_dir
 from wessley_dagster_tests.servers import ApiServer
 from wessley_dagster_tests.test_pipeline import run
 
@@ -49,7 +48,7 @@ def home(tmp_path_factory: pytest.TempPathFactory, arcadedb: Any) -> dict[str, s
     with instance_for_test() as instance:
         key = stage_bundle(SYNTHETIC, uploads_dir(env), "pa", "j1", user_id=ALICE)
         add_partitions(instance, key)
-        assert run(key, build_resources(env), instance).success
+        assert run(key, resources_for(env), instance).success
     return env
 
 
@@ -152,21 +151,35 @@ ARCHIVES: dict[str, tuple[str, Callable[[], bytes], int, str]] = {
     # name: (content type, body, status, what the message says)
     "gnu-long-name-32MB": ("application/gzip", lambda: gz(tar_of(("a" * 32_000_000, b"x"))), 422, "long-name or PAX"),
     "pax-path-32MB": (
-        "application/gzip", lambda: gz(tar_of(("p" * 32_000_000, b"x"), fmt=tarfile.PAX_FORMAT)), 422,
+        "application/gzip",
+        lambda: gz(tar_of(("p" * 32_000_000, b"x"), fmt=tarfile.PAX_FORMAT)),
+        422,
         "long-name or PAX",
     ),
     "gnu-long-link-32MB": (
-        "application/gzip", lambda: gz(tar_of(special("l", tarfile.SYMTYPE, "t" * 32_000_000))), 422,
+        "application/gzip",
+        lambda: gz(tar_of(special("l", tarfile.SYMTYPE, "t" * 32_000_000))),
+        422,
         "long-name or PAX",
     ),
-    "name-of-300-chars": ("application/x-tar", lambda: tar_of(("n" * 300, b"x"), fmt=tarfile.PAX_FORMAT), 422,
-                          "longer than 255"),
+    "name-of-300-chars": (
+        "application/x-tar",
+        lambda: tar_of(("n" * 300, b"x"), fmt=tarfile.PAX_FORMAT),
+        422,
+        "longer than 255",
+    ),
     "200k-directories": (
-        "application/gzip", lambda: gz(tar_of(*(special(f"d{i}/", tarfile.DIRTYPE) for i in range(200_000)))), 422,
+        "application/gzip",
+        lambda: gz(tar_of(*(special(f"d{i}/", tarfile.DIRTYPE) for i in range(200_000)))),
+        422,
         f"more than {MAX_MEMBERS} archive members",
     ),
-    "17-members": ("application/x-tar", lambda: tar_of(*(special(f"f{i}/", tarfile.DIRTYPE) for i in range(16)),
-                                                       ("manifest.json", b"{}")), 422, f"more than {MAX_MEMBERS}"),
+    "17-members": (
+        "application/x-tar",
+        lambda: tar_of(*(special(f"f{i}/", tarfile.DIRTYPE) for i in range(16)), ("manifest.json", b"{}")),
+        422,
+        f"more than {MAX_MEMBERS}",
+    ),
     "zip-20k-directories": ("application/zip", lambda: zip_of_dirs(20_000), 422, f"more than {MAX_MEMBERS}"),
     "zip64-end-record": ("application/zip", lambda: zip64_claimed(), 422, "ZIP64"),
     "truncated-gzip": ("application/gzip", lambda: half(gz(GOOD_TAR)), 422, "not a readable tar archive"),
@@ -180,34 +193,68 @@ ARCHIVES: dict[str, tuple[str, Callable[[], bytes], int, str]] = {
     "zip-encrypted-member": ("application/zip", lambda: zip_with_flags(flag=1), 422, "encrypted"),
     "zip-unknown-method": ("application/zip", lambda: zip_with_flags(method=99), 422, "not a readable zip"),
     "zip-no-directory": ("application/zip", lambda: b"PK\x03\x04" + bytes(100), 422, "no end of central directory"),
-    "symlink-member": ("application/x-tar", lambda: tar_of(special("manifest.json", tarfile.SYMTYPE, "/etc/passwd")),
-                       422, "not a regular file"),
-    "hardlink-member": ("application/x-tar", lambda: tar_of(special("manifest.json", tarfile.LNKTYPE, "x")), 422,
-                        "not a regular file"),
-    "device-member": ("application/x-tar", lambda: tar_of(special("manifest.json", tarfile.CHRTYPE)), 422,
-                      "not a regular file"),
+    "symlink-member": (
+        "application/x-tar",
+        lambda: tar_of(special("manifest.json", tarfile.SYMTYPE, "/etc/passwd")),
+        422,
+        "not a regular file",
+    ),
+    "hardlink-member": (
+        "application/x-tar",
+        lambda: tar_of(special("manifest.json", tarfile.LNKTYPE, "x")),
+        422,
+        "not a regular file",
+    ),
+    "device-member": (
+        "application/x-tar",
+        lambda: tar_of(special("manifest.json", tarfile.CHRTYPE)),
+        422,
+        "not a regular file",
+    ),
     "traversal-member": ("application/x-tar", lambda: tar_of(("../manifest.json", b"{}")), 422, "not a bundle file"),
-    "zip-traversal-member": ("application/zip", lambda: zip_of([("../../manifest.json", b"{}")]), 422,
-                             "not a bundle file"),
-    "duplicate-member": ("application/x-tar", lambda: tar_of(("manifest.json", b"{}"), ("b/manifest.json", b"{}")),
-                         422, "given twice"),
-    "pax-global-header-flood": ("application/gzip", lambda: gz(GLOBAL_HEADER * 20_000), 422,
-                                "more than 16 long-name or PAX records"),
+    "zip-traversal-member": (
+        "application/zip",
+        lambda: zip_of([("../../manifest.json", b"{}")]),
+        422,
+        "not a bundle file",
+    ),
+    "duplicate-member": (
+        "application/x-tar",
+        lambda: tar_of(("manifest.json", b"{}"), ("b/manifest.json", b"{}")),
+        422,
+        "given twice",
+    ),
+    "pax-global-header-flood": (
+        "application/gzip",
+        lambda: gz(GLOBAL_HEADER * 20_000),
+        422,
+        "more than 16 long-name or PAX records",
+    ),
     "member-over-the-file-limit": (
-        "application/gzip", lambda: gz(tar_of(("components.json", bytes(2 * 2**20)))), 413,
+        "application/gzip",
+        lambda: gz(tar_of(("components.json", bytes(2 * 2**20)))),
+        413,
         "components.json: larger than",
     ),
-    "zip-bomb-member": ("application/zip", lambda: zip_of([("components.json", bytes(8 * 2**20))]), 413,
-                        "components.json: larger than"),
-}  # fmt: skip
+    "zip-bomb-member": (
+        "application/zip",
+        lambda: zip_of([("components.json", bytes(8 * 2**20))]),
+        413,
+        "components.json: larger than",
+    ),
+}
 
 
 @pytest.mark.parametrize("case", list(ARCHIVES), ids=list(ARCHIVES))
 def test_a_hostile_archive_is_refused_with_its_reason_and_writes_nothing(api, home, case):
     kind, body, status, says = ARCHIVES[case]
     before = written(home)
-    response = httpx.post(f"{api.url}/v1/projects/pa/ingestions", content=body(),
-                          headers={**bearer(ALICE), "Content-Type": kind}, timeout=30)  # fmt: skip
+    response = httpx.post(
+        f"{api.url}/v1/projects/pa/ingestions",
+        content=body(),
+        headers={**bearer(ALICE), "Content-Type": kind},
+        timeout=30,
+    )
     assert response.status_code == status, response.text
     message = response.json()["error"]["message"]
     assert says in message
@@ -223,8 +270,12 @@ def test_healthz_answers_while_the_worst_archives_are_refused(api):
 
     def hammer() -> None:
         for body, kind in zip(bodies * 3, kinds * 3, strict=True):
-            httpx.post(f"{api.url}/v1/projects/pa/ingestions", content=body,
-                       headers={**bearer(ALICE), "Content-Type": kind}, timeout=60)  # fmt: skip
+            httpx.post(
+                f"{api.url}/v1/projects/pa/ingestions",
+                content=body,
+                headers={**bearer(ALICE), "Content-Type": kind},
+                timeout=60,
+            )
         stop.set()
 
     worker = threading.Thread(target=hammer)
@@ -241,8 +292,12 @@ def test_memory_while_refusing_stays_within_twice_the_upload_limit(api):
     before = peak_rss(api)
     for case in ("gnu-long-name-32MB", "pax-path-32MB", "pax-global-header-flood", "member-over-the-file-limit"):
         kind, body, status, _ = ARCHIVES[case]
-        response = httpx.post(f"{api.url}/v1/projects/pa/ingestions", content=body(),
-                              headers={**bearer(ALICE), "Content-Type": kind}, timeout=30)  # fmt: skip
+        response = httpx.post(
+            f"{api.url}/v1/projects/pa/ingestions",
+            content=body(),
+            headers={**bearer(ALICE), "Content-Type": kind},
+            timeout=30,
+        )
         assert response.status_code == status
     assert peak_rss(api) - before <= 2 * TOTAL
 
@@ -264,8 +319,12 @@ def test_a_body_without_a_length_is_counted_as_it_arrives(api, home, kind):
     before, rss = written(home), peak_rss(api)
     head = b'--xyz\r\nContent-Disposition: form-data; name="files"; filename="components.json"\r\n\r\n'
     body = chunked(head if kind.startswith("multipart") else b"", 60 * 2**20, b"\r\n--xyz--\r\n")
-    response = httpx.post(f"{api.url}/v1/projects/pa/ingestions", content=body,
-                          headers={**bearer(ALICE), "Content-Type": kind}, timeout=60)  # fmt: skip
+    response = httpx.post(
+        f"{api.url}/v1/projects/pa/ingestions",
+        content=body,
+        headers={**bearer(ALICE), "Content-Type": kind},
+        timeout=60,
+    )
     assert response.status_code == 413, response.text
     assert "larger than" in response.json()["error"]["message"]
     assert written(home) == before and peak_rss(api) - rss <= 2 * TOTAL
@@ -282,8 +341,12 @@ def bundle(project: str, job: str, user: str) -> list[tuple[str, tuple[str, byte
 
 
 def upload(api: ApiServer, project: str, job: str, user: str) -> httpx.Response:
-    return httpx.post(f"{api.url}/v1/projects/{project}/ingestions", files=bundle(project, job, user),
-                      headers=bearer(user), timeout=30)  # fmt: skip
+    return httpx.post(
+        f"{api.url}/v1/projects/{project}/ingestions",
+        files=bundle(project, job, user),
+        headers=bearer(user),
+        timeout=30,
+    )
 
 
 def test_a_pending_upload_is_claimed_for_its_user_and_nobody_else_can_take_it(api, home):
@@ -357,22 +420,29 @@ def test_a_signed_url_for_a_key_outside_the_folder_is_not_found(api, home, key):
 
 def test_a_graph_walk_costs_the_same_at_any_depth(api):
     params = {"job_id": "j1"}
-    one = httpx.get(f"{api.url}/v1/projects/pa/components/K3/reach", params=params | {"hops": 1},
-                    headers=bearer(ALICE), timeout=30)  # fmt: skip
+    one = httpx.get(
+        f"{api.url}/v1/projects/pa/components/K3/reach", params=params | {"hops": 1}, headers=bearer(ALICE), timeout=30
+    )
     started = time.perf_counter()
-    ten = httpx.get(f"{api.url}/v1/projects/pa/components/K3/reach", params=params | {"hops": 10},
-                    headers=bearer(ALICE), timeout=30)  # fmt: skip
+    ten = httpx.get(
+        f"{api.url}/v1/projects/pa/components/K3/reach", params=params | {"hops": 10}, headers=bearer(ALICE), timeout=30
+    )
     assert ten.status_code == 200 and time.perf_counter() - started < 1.0
     near = {r["component_id"] for r in one.json()}
     far = {r["component_id"]: r["hops"] for r in ten.json()}
     assert near and near <= set(far) and all(far[c] == 1 for c in near) and max(far.values()) > 1
-    too_deep = httpx.get(f"{api.url}/v1/projects/pa/components/K3/reach", params=params | {"hops": 11},
-                         headers=bearer(ALICE))  # fmt: skip
+    too_deep = httpx.get(
+        f"{api.url}/v1/projects/pa/components/K3/reach", params=params | {"hops": 11}, headers=bearer(ALICE)
+    )
     assert too_deep.status_code == 422
 
 
 def test_a_client_that_leaves_a_walk_does_not_stall_the_server(api):
     with pytest.raises(httpx.TimeoutException):
-        httpx.get(f"{api.url}/v1/projects/pa/components/K3/reach", params={"job_id": "j1", "hops": 10},
-                  headers=bearer(ALICE), timeout=0.001)  # fmt: skip
+        httpx.get(
+            f"{api.url}/v1/projects/pa/components/K3/reach",
+            params={"job_id": "j1", "hops": 10},
+            headers=bearer(ALICE),
+            timeout=0.001,
+        )
     assert httpx.get(f"{api.url}/healthz", timeout=5).status_code in (200, 503)

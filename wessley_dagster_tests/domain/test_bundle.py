@@ -167,26 +167,54 @@ def nested(depth: int) -> str:
 @pytest.mark.parametrize(
     ("files", "file", "where", "problem"),
     [
-        (with_change("text_spans.ndjson", lambda raw: raw.replace(b"\n", b"\n\xff\xfe", 3)[:-1] + b"\n"),
-         "text_spans.ndjson", "line 2 column 1", "invalid UTF-8 (byte 0xff)"),
+        (
+            with_change("text_spans.ndjson", lambda raw: raw.replace(b"\n", b"\n\xff\xfe", 3)[:-1] + b"\n"),
+            "text_spans.ndjson",
+            "line 2 column 1",
+            "invalid UTF-8 (byte 0xff)",
+        ),
         (raw_change("components.json", b"[", b"[\xc3"), "components.json", "line 1 column 2", "invalid UTF-8"),
         (ndjson_line_change(7, SPAN % '"\\ud800 lone"'), "text_spans.ndjson", "line 7 $.text", "U+D800"),
         (ndjson_line_change(7, SPAN % '"NUL \\u0000 inside"'), "text_spans.ndjson", "line 7 $.text", "U+0000"),
         (ndjson_line_change(7, SPAN % '"bell \\u0007"'), "text_spans.ndjson", "line 7 $.text", "U+0007"),
         (ndjson_line_change(7, SPAN % '"not xml \\uffff"'), "text_spans.ndjson", "line 7 $.text", "U+FFFF"),
-        (ndjson_line_change(7, SPAN % json.dumps("x" * 20_001)), "text_spans.ndjson", "line 7 $.text",
-         "20,001 characters, over the limit of 20,000"),
-        (ndjson_line_change(7, SPAN.replace("}", ', "extra": %s}') % ('"ok"', nested(40))), "text_spans.ndjson",
-         "line 7 $.extra" + "[0]" * 31, "nested deeper than 32 levels"),
+        (
+            ndjson_line_change(7, SPAN % json.dumps("x" * 20_001)),
+            "text_spans.ndjson",
+            "line 7 $.text",
+            "20,001 characters, over the limit of 20,000",
+        ),
+        (
+            ndjson_line_change(7, SPAN.replace("}", ', "extra": %s}') % ('"ok"', nested(40))),
+            "text_spans.ndjson",
+            "line 7 $.extra" + "[0]" * 31,
+            "nested deeper than 32 levels",
+        ),
         (ndjson_line_change(7, nested(200_000)), "text_spans.ndjson", "line 7", "nested deeper than 32 levels"),
-        (raw_change("netlist.json", b"{", b'{"deep": ' + nested(200_000).encode() + b", ", ), "netlist.json",
-         "document", "nested deeper than 32 levels"),
-        (json_change("components.json", lambda d: d[0].update(notes={"\u0001key": 1})), "components.json",
-         "$[0].notes", "U+0001"),
-        (json_change("manifest.json", lambda d: d.update(source_document="a\rb")), "manifest.json",
-         "$.source_document", "U+000D"),
+        (
+            raw_change(
+                "netlist.json",
+                b"{",
+                b'{"deep": ' + nested(200_000).encode() + b", ",
+            ),
+            "netlist.json",
+            "document",
+            "nested deeper than 32 levels",
+        ),
+        (
+            json_change("components.json", lambda d: d[0].update(notes={"\u0001key": 1})),
+            "components.json",
+            "$[0].notes",
+            "U+0001",
+        ),
+        (
+            json_change("manifest.json", lambda d: d.update(source_document="a\rb")),
+            "manifest.json",
+            "$.source_document",
+            "U+000D",
+        ),
     ],
-)  # fmt: skip
+)
 def test_hostile_bytes_are_clear_bundle_errors(files, file, where, problem):
     with pytest.raises(BundleError) as err:
         read(files)

@@ -74,11 +74,13 @@ def test_spans_out_of_reading_order_to_strip_or_split_give_the_same_windows():
     shuffled = spans[::-1]
     settings = ChunkSettings(max_chars=300, overlap_chars=50)
     assert [(c.text, c.span_ids) for c in text_chunks(shuffled, settings)] == [
-        (c.text, c.span_ids) for c in text_chunks(spans, settings)]  # fmt: skip
+        (c.text, c.span_ids) for c in text_chunks(spans, settings)
+    ]
     messy = [s.model_copy(update={"text": f"  {s.text} "}) for s in spans[:50]]
     messy.append(spans[50].model_copy(update={"text": "word " * 200}))  # longer than a chunk
     messy.append(spans[51].model_copy(update={"text": "   "}))  # nothing to index
     chunks = text_chunks(messy, settings)
     assert all(len(c.text) <= 300 and not c.text.startswith(" ") for c in chunks)
     assert spans[50].id in {i for c in chunks for i in c.span_ids} and spans[51].id not in {
-        i for c in chunks for i in c.span_ids}  # fmt: skip
+        i for c in chunks for i in c.span_ids
+    }

@@ -48,8 +48,15 @@ def board() -> Bundle:
         "Net-(D2-Pad1)": [("R4", "2"), ("D2", "1")],
         "Net-(D2-Pad2)": [("D2", "2"), ("U1", "TXD")],
     }
-    manifest = Manifest(project_id="p", job_id="j", user_id="u", vehicle=Vehicle(make="m", model="x", year=2020),
-                        source_document="b.net", page_count=1, created_at=datetime.now(UTC))  # fmt: skip
+    manifest = Manifest(
+        project_id="p",
+        job_id="j",
+        user_id="u",
+        vehicle=Vehicle(make="m", model="x", year=2020),
+        source_document="b.net",
+        page_count=1,
+        created_at=datetime.now(UTC),
+    )
     netlist = Netlist(
         nets=[Net(name=n, connections=[Connection(component_id=c, pin=p) for c, p in m]) for n, m in nets.items()]
     )
@@ -61,9 +68,19 @@ def board() -> Bundle:
 def test_net_roles_and_voltages():
     c = Circuit(board())
     assert {n: c.roles[n].kind for n in ("GND", "+5V", "CANH", "RESET")} == {
-        "GND": "ground", "+5V": "power", "CANH": "bus", "RESET": "signal"}  # fmt: skip
+        "GND": "ground",
+        "+5V": "power",
+        "CANH": "bus",
+        "RESET": "signal",
+    }
     assert [net_voltage(n) for n in ("+5V", "3V3", "VBAT_12V", "+3.3V", "RESET", "INJ-01")] == [
-        "5 V", "3.3 V", "12 V", "3.3 V", None, None]  # fmt: skip
+        "5 V",
+        "3.3 V",
+        "12 V",
+        "3.3 V",
+        None,
+        None,
+    ]
 
 
 def test_roles_from_topology():
@@ -82,8 +99,14 @@ def test_descriptions_say_what_where_how_and_next_to_what():
     bundle = board()
     c = Circuit(bundle)
     text = describe_component(c, bundle.components[0])
-    for expected in ("U1: can transceiver TJA1051 with 5 pins", "CAN bus interface", "High-speed CAN transceiver",
-                     "sheet CAN, page 1", "CANH (high) to CANH (can high", "connected to "):  # fmt: skip
+    for expected in (
+        "U1: can transceiver TJA1051 with 5 pins",
+        "CAN bus interface",
+        "High-speed CAN transceiver",
+        "sheet CAN, page 1",
+        "CANH (high) to CANH (can high",
+        "connected to ",
+    ):
         assert expected in text
     net = describe_net(c, bundle.netlist.nets[0])
     assert net.startswith("net CANH (can high, can bus): bus line") and "U1 can transceiver TJA1051 pin CANH" in net

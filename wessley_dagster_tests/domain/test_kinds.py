@@ -61,7 +61,13 @@ def test_kind_from_the_source(facts: PartFacts, kind: str):
 
 def test_designators_are_the_last_resort():
     assert [designator_kind(r) for r in ("R12", "K3", "F21", "TP4", "LED2", "9Q")] == [
-        "resistor", "relay", "fuse", "test point", "led", "component"]  # fmt: skip
+        "resistor",
+        "relay",
+        "fuse",
+        "test point",
+        "led",
+        "component",
+    ]
 
 
 def test_kinds_a_question_names_include_their_specialisations():

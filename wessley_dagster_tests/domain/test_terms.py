@@ -19,9 +19,19 @@ def test_ten_kilo_ohm_spellings_agree(text):
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("4k7", "4.7 kΩ"), ("100nF", "100 nF"), ("4.7uF", "4.7 µF"), ("0.1 µF", "100 nF"), ("12V", "12 V"),
-     ("1M", "1 MΩ"), ("15A", "15 A"), ("220R", "220 Ω"), ("5m", None), ("42", None)],
-)  # fmt: skip
+    [
+        ("4k7", "4.7 kΩ"),
+        ("100nF", "100 nF"),
+        ("4.7uF", "4.7 µF"),
+        ("0.1 µF", "100 nF"),
+        ("12V", "12 V"),
+        ("1M", "1 MΩ"),
+        ("15A", "15 A"),
+        ("220R", "220 Ω"),
+        ("5m", None),
+        ("42", None),
+    ],
+)
 def test_values_normalise(text, value):
     assert normalize_value(text) == value
 

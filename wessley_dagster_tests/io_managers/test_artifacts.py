@@ -16,14 +16,25 @@ SPANS = list[TextSpan]
 
 
 def test_a_list_of_models_is_ndjson_that_reads_back_as_the_same_models(tmp_path: Path):
-    storage = StorageResource(local_dir=str(tmp_path / "artifacts"), spool_dir=str(tmp_path / "tmp"),
-                              signing_key_file=str(tmp_path / "signing.key"))  # fmt: skip
+    storage = StorageResource(
+        local_dir=str(tmp_path / "artifacts"),
+        spool_dir=str(tmp_path / "tmp"),
+        signing_key_file=str(tmp_path / "signing.key"),
+        api_url="http://127.0.0.1:8000",
+    )
     manager = ArtifactsIOManager(storage=storage)
     spans = [
-        TextSpan(id=f"s{i}", text=AWKWARD if i % 3 else f"R{i}", page=1 + i % 4, bbox=(0, 0, 1, 1), confidence=0.5,
-                 engine="pdf-text", extra_field={AWKWARD: [i]})
+        TextSpan(
+            id=f"s{i}",
+            text=AWKWARD if i % 3 else f"R{i}",
+            page=1 + i % 4,
+            bbox=(0, 0, 1, 1),
+            confidence=0.5,
+            engine="pdf-text",
+            extra_field={AWKWARD: [i]},
+        )
         for i in range(LINES_PER_WRITE + 7)  # more than one write
-    ]  # fmt: skip
+    ]
     old = tmp_path / "artifacts" / "p" / "j" / "text_spans.json"  # the layout before NDJSON
     old.parent.mkdir(parents=True)
     old.write_text("[]")

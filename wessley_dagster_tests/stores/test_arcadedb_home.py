@@ -35,8 +35,9 @@ def test_two_homes_each_get_their_own_server(arcadedb, tmp_path):
     try:
         for server, marker in ((arcadedb, "first"), (second, "second")):
             with GraphDatabase.driver(server.uri, auth=(USER, server.password)) as driver:
-                driver.execute_query("CREATE (:HomeMarker {home: $h, pid: $p})", h=marker, p=os.getpid(),
-                                     database_=DATABASE)  # fmt: skip
+                driver.execute_query(
+                    "CREATE (:HomeMarker {home: $h, pid: $p})", h=marker, p=os.getpid(), database_=DATABASE
+                )
         with GraphDatabase.driver(second.uri, auth=(USER, second.password)) as driver:
             records, _, _ = driver.execute_query("MATCH (m:HomeMarker) RETURN m.home AS h", database_=DATABASE)
         assert {r["h"] for r in records} == {"second"}  # nothing of the first home is visible

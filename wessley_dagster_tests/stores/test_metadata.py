@@ -1,4 +1,5 @@
 import json
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -9,9 +10,10 @@ import jwt
 import pytest
 from postgrest import APIError
 from sqlalchemy import text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from wessley_dagster.domain.bundle import Manifest, Vehicle
+from wessley_dagster.domain.jobs import JobStatus
 from wessley_dagster.stores.metadata import MIGRATIONS, MetadataStore, Plan, UnknownJob
 from wessley_dagster.stores.metadata.rest import SupabaseMetadataStore
 from wessley_dagster.stores.metadata.sql import SqlMetadataStore
@@ -52,19 +54,34 @@ def store(request, tmp_path) -> MetadataStore:
 
 def manifest(job_id: str, user: str = "u1", project: str = "p") -> Manifest:
     return Manifest(
-        project_id=project, job_id=job_id, user_id=user, vehicle=Vehicle(make="M", model="X", year=2020),
-        source_document="doc.pdf", page_count=1, created_at=datetime.now(UTC),
-    )  # fmt: skip
+        project_id=project,
+        job_id=job_id,
+        user_id=user,
+        vehicle=Vehicle(make="M", model="X", year=2020),
+        source_document="doc.pdf",
+        page_count=1,
+        created_at=datetime.now(UTC),
+    )
 
 
 def test_job_lifecycle(store):
     store.register_job(manifest("j1"), status="queued")
     store.set_stage("p", "j1", "chunks", 40, run_id="run-1")
     assert store.job("p", "j1")["status"] == "running"
-    store.replace_artifacts("p", "j1", [
-        {"name": "a.json", "artifact_type": "json", "storage_url": "file:///a", "backend": "local",
-         "content_type": "application/json", "size_bytes": 10},
-    ])  # fmt: skip
+    store.replace_artifacts(
+        "p",
+        "j1",
+        [
+            {
+                "name": "a.json",
+                "artifact_type": "json",
+                "storage_url": "file:///a",
+                "backend": "local",
+                "content_type": "application/json",
+                "size_bytes": 10,
+            },
+        ],
+    )
     store.complete_job("p", "j1", {"components": 3}, "1", "hashing-w3-256")
     job = store.job("p", "j1")
     assert (job["status"], job["progress"], job["stage"], job["dagster_run_id"]) == ("succeeded", 100, "done", "run-1")
@@ -166,12 +183,20 @@ def test_row_level_security_shows_a_signed_in_user_only_their_own_rows(postgres_
                 conn.execute(text("select set_config('request.jwt.claims', :c, true)"), {"c": json.dumps({"sub": sub})})
             return {
                 table: sorted(str(r[0]) for r in conn.execute(text(f"select {column} from {table}")))
-                for table, column in (("projects", "project_id"), ("ingestion_jobs", "project_id"),
-                                      ("artifacts", "project_id"), ("user_quotas", "user_id"))
-            }  # fmt: skip
+                for table, column in (
+                    ("projects", "project_id"),
+                    ("ingestion_jobs", "project_id"),
+                    ("artifacts", "project_id"),
+                    ("user_quotas", "user_id"),
+                )
+            }
 
-    assert visible("authenticated", alice) == {"projects": ["pa"], "ingestion_jobs": ["pa"], "artifacts": ["pa"],
-                                               "user_quotas": [alice]}  # fmt: skip
+    assert visible("authenticated", alice) == {
+        "projects": ["pa"],
+        "ingestion_jobs": ["pa"],
+        "artifacts": ["pa"],
+        "user_quotas": [alice],
+    }
     assert visible("authenticated", bob)["ingestion_jobs"] == ["pb"]
     assert visible("authenticated") == {"projects": [], "ingestion_jobs": [], "artifacts": [], "user_quotas": []}
     assert visible("service_role")["ingestion_jobs"] == ["pa", "pb"]  # bypasses RLS
@@ -182,10 +207,10 @@ def test_row_level_security_shows_a_signed_in_user_only_their_own_rows(postgres_
 
 @pytest.mark.parametrize("url", ["not a url", "postgresql://u:s3cret@host:notaport/db", "mysql+nothing://u:s3cret@h/d"])
 def test_a_malformed_database_url_is_a_clear_error_that_never_shows_the_password(url):
-    from wessley_dagster.resources.metadata import MetadataResource
+    from wessley_dagster.resources.metadata import SqlMetadataResource
 
     with pytest.raises(ValueError, match=r"^SUPABASE_DB_URL \(metadata db_url\) is not a database URL") as error:
-        MetadataResource(db_url=url).open_store()
+        SqlMetadataResource(db_url=url).open_store()
     assert "s3cret" not in str(error.value) and error.value.__cause__ is None
 
 
@@ -258,8 +283,13 @@ def test_the_rest_store_sends_the_requests_postgrest_documents(postgrest):
         "dagster_run_id": "r1",
         "updated_at": None,
     }
-    assert get.query == (("select", "job_id"), ("project_id", "eq.p"), ("job_id", "eq.j1"),
-                         ("upload_digest", "eq.d1"), ("status", "in.(invalid,rejected)"))  # fmt: skip
+    assert get.query == (
+        ("select", "job_id"),
+        ("project_id", "eq.p"),
+        ("job_id", "eq.j1"),
+        ("upload_digest", "eq.d1"),
+        ("status", "in.(invalid,rejected)"),
+    )
     assert prefer(cache) == {"return=minimal", "resolution=ignore-duplicates"}
     assert dict(cache.query)["on_conflict"] == "model,text_sha256"
     assert cache.body == [{"model": "m", "text_sha256": "h1", "dimension": 1, "vector": "\\x0000003f"}]
@@ -295,11 +325,16 @@ def test_a_user_first_seen_gets_the_plan_and_no_project_exists_without_its_owner
     now = datetime.now(UTC).isoformat()
     for sql, constraint in (
         ("insert into projects values ('px', 'nobody', '{}', :now, :now)", "projects_user_quota_fk"),
-        ("insert into ingestion_jobs (project_id, job_id, user_id, status, created_at, updated_at) "
-         "values ('no-project', 'j', :u, 'queued', :now, :now)", "ingestion_jobs_project_id_fkey"),
-        ("insert into artifacts values ('pn', 'no-job', 'a', 't', 'u', 'local', 'c', 1, null, :now)",
-         "artifacts_project_id_job_id_fkey"),
-    ):  # fmt: skip
+        (
+            "insert into ingestion_jobs (project_id, job_id, user_id, status, created_at, updated_at) "
+            "values ('no-project', 'j', :u, 'queued', :now, :now)",
+            "ingestion_jobs_project_id_fkey",
+        ),
+        (
+            "insert into artifacts values ('pn', 'no-job', 'a', 't', 'u', 'local', 'c', 1, null, :now)",
+            "artifacts_project_id_job_id_fkey",
+        ),
+    ):
         with pytest.raises(IntegrityError, match=constraint), store.engine.begin() as conn:
             conn.execute(text(sql), {"now": now, "u": newcomer})
 
@@ -337,3 +372,13 @@ def test_of_two_users_claiming_a_new_project_at_once_exactly_one_wins(backend, r
         holders = set(pool.map(claim, users))
     assert len(holders) == 1 and holders <= set(users)
     assert store.project_owner("race") == holders.pop()
+
+
+def test_the_sql_check_constraint_lists_exactly_the_job_statuses(postgres_url):
+    migration = next(m for m in MIGRATIONS.iterdir() if m.name.endswith("_job_status_check.sql")).read_text()
+    listed = re.search(r"check \(status in \(([^)]*)\)\)", migration)
+    assert listed and {v.strip(" '") for v in listed.group(1).split(",")} == {s.value for s in JobStatus}
+    store = migrated(postgres_url)
+    store.register_job(manifest("checked"), status=JobStatus.QUEUED, stage="queued")
+    with pytest.raises(IntegrityError, match="ingestion_jobs_status_check"), store.engine.begin() as conn:
+        conn.execute(text("update ingestion_jobs set status = 'done' where job_id = 'checked'"))

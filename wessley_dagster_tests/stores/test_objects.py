@@ -14,9 +14,12 @@ from wessley_dagster.stores.signing import SignatureError, UrlSigner
 @pytest.fixture
 def s3(s3_env) -> S3Store:
     client = boto3.client(
-        "s3", endpoint_url=s3_env["S3_ENDPOINT_URL"], region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
-    )  # fmt: skip
+        "s3",
+        endpoint_url=s3_env["S3_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     return S3Store(client, s3_env["S3_BUCKET"], prefix="artifacts")
 
 
@@ -57,9 +60,13 @@ def test_a_streamed_write_spools_past_memory_and_lands_whole(kind, tmp_path: Pat
 
 def test_a_streamed_write_falls_back_from_the_start(tmp_path: Path):
     dead = boto3.client(
-        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="x",
-        aws_secret_access_key="x", config=boto3.session.Config(retries={"max_attempts": 1}, connect_timeout=1),
-    )  # fmt: skip
+        "s3",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=boto3.session.Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
     store = FallbackStore([S3Store(dead, "bucket"), LocalFolderStore(tmp_path)], spool_dir=tmp_path / "spool")
     stored = store.put_stream("p/j/a.ndjson", (f"{i}\n".encode() for i in range(1000)), "application/x-ndjson")
     assert stored.backend == "local" and store.get("p/j/a.ndjson") == "".join(f"{i}\n" for i in range(1000)).encode()
@@ -72,9 +79,13 @@ def test_local_keys_cannot_escape_the_root(tmp_path: Path):
 
 def test_fallback_reports_the_backend_that_took_the_object(tmp_path: Path, caplog):
     dead = boto3.client(
-        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="x",
-        aws_secret_access_key="x", config=boto3.session.Config(retries={"max_attempts": 1}, connect_timeout=1),
-    )  # fmt: skip
+        "s3",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=boto3.session.Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
     store = FallbackStore([S3Store(dead, "bucket"), LocalFolderStore(tmp_path)])
     stored = store.put("p/j/a.json", b"{}", "application/json")
     assert stored.backend == "local"
@@ -86,9 +97,13 @@ def test_fallback_reports_the_backend_that_took_the_object(tmp_path: Path, caplo
 
 def test_fallback_with_every_backend_down_fails_loudly():
     dead = boto3.client(
-        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1", aws_access_key_id="x",
-        aws_secret_access_key="x", config=boto3.session.Config(retries={"max_attempts": 1}, connect_timeout=1),
-    )  # fmt: skip
+        "s3",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=boto3.session.Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
     with pytest.raises(RuntimeError, match=r"no storage backend accepted p/j/a.json: s3: "):
         FallbackStore([S3Store(dead, "bucket")]).put("p/j/a.json", b"{}", "application/json")
 
@@ -112,10 +127,17 @@ def test_a_writer_killed_mid_write_leaves_nothing_under_the_final_key(tmp_path: 
     import sys
     import time
 
-    writer = subprocess.Popen([sys.executable, "-c", (
-        "import sys; from pathlib import Path; from wessley_dagster.stores.objects import LocalFolderStore; "
-        "LocalFolderStore(Path(sys.argv[1])).put('p/j/big.bin', b'x' * (1 << 30), 'application/octet-stream')"
-    ), str(tmp_path)])  # fmt: skip
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys; from pathlib import Path; from wessley_dagster.stores.objects import LocalFolderStore; "
+                "LocalFolderStore(Path(sys.argv[1])).put('p/j/big.bin', b'x' * (1 << 30), 'application/octet-stream')"
+            ),
+            str(tmp_path),
+        ]
+    )
     partial = tmp_path / "p" / "j" / "big.bin.tmp"
     deadline = time.monotonic() + 60
     while not (partial.exists() and partial.stat().st_size > 0) and time.monotonic() < deadline:
@@ -133,9 +155,14 @@ def test_s3_presigned_urls_are_fetched_by_any_client_and_refused_after_expiry(s3
     """On S3Proxy, which checks a presigned URL's signature and expiry as S3 and Supabase Storage
     do (moto serves expired URLs): the same S3Store serves both, by its configured endpoint."""
     monkeypatch.setenv("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required")  # S3Proxy predates CRC headers
-    location = S3Location(bucket="wessley-signed", prefix="artifacts", endpoint_url=s3proxy.url,
-                          region_name="us-east-1", aws_access_key_id=s3proxy.access_key,
-                          aws_secret_access_key=s3proxy.secret_key)  # fmt: skip
+    location = S3Location(
+        bucket="wessley-signed",
+        prefix="artifacts",
+        endpoint_url=s3proxy.url,
+        region_name="us-east-1",
+        aws_access_key_id=s3proxy.access_key,
+        aws_secret_access_key=s3proxy.secret_key,
+    )
     store = location.object_store("supabase-storage")
     store.client.create_bucket(Bucket="wessley-signed")
     store.put("p/j/exports/graph.graphml", b"<graphml/>", "application/graphml+xml")
@@ -157,8 +184,11 @@ def test_local_signed_urls_name_the_object_and_its_expiry(tmp_path: Path):
     assert url.path == "/v1/artifacts/p/j/a b.json" and url.raw_path.startswith(b"/v1/artifacts/p/j/a%20b.json")
     expires, signature = int(url.params["expires"]), url.params["signature"]
     signer.verify("p/j/a b.json", expires, signature)
-    for key, at, problem in (("p/j/other.json", expires, "does not match"), ("p/j/a b.json", expires + 1, "does not"),
-                             ("p/j/a b.json", expires, "expired")):  # fmt: skip
+    for key, at, problem in (
+        ("p/j/other.json", expires, "does not match"),
+        ("p/j/a b.json", expires + 1, "does not"),
+        ("p/j/a b.json", expires, "expired"),
+    ):
         with pytest.raises(SignatureError, match=problem):
             signer.verify(key, at, signature, now=expires + 1 if problem == "expired" else None)
     with pytest.raises(ValueError, match="escapes"):

@@ -34,8 +34,12 @@ def test_requests_and_answers_follow_the_api(fake):
     texts = [f"K{i}: relay, switches the fuel pump" for i in range(5)]
     vectors = embedder(fake, dimensions=64).embed(texts)
     (seen,) = fake.requests
-    assert seen.body == {"model": "text-embedding-3-small", "input": texts, "dimensions": 64,
-                         "encoding_format": "float"}  # fmt: skip
+    assert seen.body == {
+        "model": "text-embedding-3-small",
+        "input": texts,
+        "dimensions": 64,
+        "encoding_format": "float",
+    }
     assert vectors == [pytest.approx(vector_for(t, 64)) for t in texts]  # answered in reverse, put back in order
 
 

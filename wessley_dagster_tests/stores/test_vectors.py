@@ -99,16 +99,36 @@ def parts(project: str) -> list[VectorPoint]:
     dense = WordEmbedder()
     result = [
         VectorPoint(
-            id=point_id(project, "j", f"component:{ref}"), vector=dense.embed([text])[0], sparse=encode_document(text),
-            payload={"project_id": project, "job_id": "j", "chunk_type": "component", "component_id": ref,
-                     "kind": kind, "text": text},
+            id=point_id(project, "j", f"component:{ref}"),
+            vector=dense.embed([text])[0],
+            sparse=encode_document(text),
+            payload={
+                "project_id": project,
+                "job_id": "j",
+                "chunk_type": "component",
+                "component_id": ref,
+                "kind": kind,
+                "text": text,
+            },
         )
         for ref, (kind, text) in PARTS.items()
-    ]  # fmt: skip
+    ]
     net = "net CANH (can high): bus line. U7 can transceiver pin CANH"
-    result.append(VectorPoint(id=point_id(project, "j", "net:CANH"), vector=[0.0, 0.0, 0.0, 0.0],
-                              sparse=encode_document(net), payload={"project_id": project, "job_id": "j",
-                              "chunk_type": "net", "net": "CANH", "kind": "bus", "text": net}))  # fmt: skip
+    result.append(
+        VectorPoint(
+            id=point_id(project, "j", "net:CANH"),
+            vector=[0.0, 0.0, 0.0, 0.0],
+            sparse=encode_document(net),
+            payload={
+                "project_id": project,
+                "job_id": "j",
+                "chunk_type": "net",
+                "net": "CANH",
+                "kind": "bus",
+                "text": net,
+            },
+        )
+    )
     return result
 
 
@@ -136,10 +156,20 @@ def test_sparse_matches_identifiers_by_their_words(parts_store):
 
 def test_drawing_only_parts_are_offered_only_when_asked_for(parts_store):
     text = "FID1: logo, fiducial near the relay"
-    logo = VectorPoint(id=point_id("mine", "j", "component:FID1"), vector=WordEmbedder().embed([text])[0],
-                       sparse=encode_document(text), payload={"project_id": "mine", "job_id": "j",
-                       "chunk_type": "component", "component_id": "FID1", "kind": "logo", "flags": ["drawing-only"],
-                       "text": text})  # fmt: skip
+    logo = VectorPoint(
+        id=point_id("mine", "j", "component:FID1"),
+        vector=WordEmbedder().embed([text])[0],
+        sparse=encode_document(text),
+        payload={
+            "project_id": "mine",
+            "job_id": "j",
+            "chunk_type": "component",
+            "component_id": "FID1",
+            "kind": "logo",
+            "flags": ["drawing-only"],
+            "text": text,
+        },
+    )
     parts_store.replace_job("mine", "j", [*parts("mine"), logo], "l2")
     asked = lambda q: [h.payload.get("component_id") for h in semantic_search(parts_store, WordEmbedder(), "mine", q)]  # noqa: E731
     assert "FID1" not in asked("relay") and "K1" in asked("relay")
@@ -147,8 +177,12 @@ def test_drawing_only_parts_are_offered_only_when_asked_for(parts_store):
 
 
 def test_focus_narrows_to_the_kind_the_question_names(parts_store):
-    request = VectorQuery(project_ids=["mine"], sparse=encode_query("fuel pump protection"), limit=10,
-                          focus=[Focus(kinds=["fuse"], chunk_types=["component"])])  # fmt: skip
+    request = VectorQuery(
+        project_ids=["mine"],
+        sparse=encode_query("fuel pump protection"),
+        limit=10,
+        focus=[Focus(kinds=["fuse"], chunk_types=["component"])],
+    )
     hits = parts_store.query(request)
     assert {h.payload["component_id"] for h in hits[:2]} == {"K1", "F1"}  # fused: the text match and the kind
 

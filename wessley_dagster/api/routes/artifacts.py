@@ -16,8 +16,9 @@ from wessley_dagster.stores.signing import SignatureError
 router = APIRouter(tags=["artifacts"], responses={403: ERRORS[401], 404: ERRORS[404]})
 
 
-@router.get("/v1/artifacts/{key:path}", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}}}})  # fmt: skip
+@router.get(
+    "/v1/artifacts/{key:path}", response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}}
+)
 def artifact(
     live: Live,
     key: str,

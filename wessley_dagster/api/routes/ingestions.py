@@ -19,10 +19,9 @@ from wessley_dagster.api.backends import Backends
 from wessley_dagster.api.errors import ERRORS, ApiError
 from wessley_dagster.api.uploads import read_upload, store_upload
 from wessley_dagster.domain.bundle import BundleError
+from wessley_dagster.domain.jobs import FINISHED
 
 router = APIRouter(tags=["ingestions"], responses=ERRORS)
-
-FINISHED = frozenset({"succeeded", "failed", "invalid", "rejected"})
 
 
 class Artifact(BaseModel):
@@ -78,20 +77,35 @@ def _artifacts(row: dict[str, Any], live: Backends) -> list[Artifact]:
     for a in live.metadata.artifacts(row["project_id"], row["job_id"]):
         key = f"{row['project_id']}/{row['job_id']}/{a['name']}"
         url = live.artifacts.backend(a["backend"]).signed_url(key, live.url_ttl)
-        out.append(Artifact(name=a["name"], artifact_type=a["artifact_type"], backend=a["backend"],
-                            content_type=a["content_type"], size_bytes=int(a["size_bytes"]), url=url,
-                            url_expires_in=live.url_ttl))  # fmt: skip
+        out.append(
+            Artifact(
+                name=a["name"],
+                artifact_type=a["artifact_type"],
+                backend=a["backend"],
+                content_type=a["content_type"],
+                size_bytes=int(a["size_bytes"]),
+                url=url,
+                url_expires_in=live.url_ttl,
+            )
+        )
     return out
 
 
 def _ingestion(row: dict[str, Any], live: Backends) -> Ingestion:
     metrics = row.get("metrics")
     return Ingestion(
-        project_id=row["project_id"], job_id=row["job_id"], status=row["status"], stage=row["stage"],
-        progress=int(row["progress"]), error=row["error"], created_at=_text(row["created_at"]) or "",
-        updated_at=_text(row["updated_at"]) or "", finished_at=_text(row.get("finished_at")),
-        metrics=json.loads(metrics) if isinstance(metrics, str) else metrics, artifacts=_artifacts(row, live),
-    )  # fmt: skip
+        project_id=row["project_id"],
+        job_id=row["job_id"],
+        status=row["status"],
+        stage=row["stage"],
+        progress=int(row["progress"]),
+        error=row["error"],
+        created_at=_text(row["created_at"]) or "",
+        updated_at=_text(row["updated_at"]) or "",
+        finished_at=_text(row.get("finished_at")),
+        metrics=json.loads(metrics) if isinstance(metrics, str) else metrics,
+        artifacts=_artifacts(row, live),
+    )
 
 
 @router.get("/v1/ingestions/{job_id}", response_model=Ingestion, responses={409: ERRORS[404]})
@@ -142,18 +156,33 @@ UPLOAD_BODY = {
     "required": True,
     "content": {
         "multipart/form-data": {
-            "schema": {"type": "object", "required": ["files"], "properties": {
-                "files": {"type": "array", "items": {"type": "string", "format": "binary"},
-                          "description": "the bundle's files, each under its own name"}}},
+            "schema": {
+                "type": "object",
+                "required": ["files"],
+                "properties": {
+                    "files": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "the bundle's files, each under its own name",
+                    }
+                },
+            },
         },
-        **{kind: {"schema": {"type": "string", "format": "binary"}}
-           for kind in ("application/x-tar", "application/gzip", "application/zip")},
+        **{
+            kind: {"schema": {"type": "string", "format": "binary"}}
+            for kind in ("application/x-tar", "application/gzip", "application/zip")
+        },
     },
-}  # fmt: skip
+}
 
 
-@router.post("/v1/projects/{project_id}/ingestions", response_model=Accepted, status_code=202,
-             responses={413: ERRORS[422], 415: ERRORS[422]}, openapi_extra={"requestBody": UPLOAD_BODY})  # fmt: skip
+@router.post(
+    "/v1/projects/{project_id}/ingestions",
+    response_model=Accepted,
+    status_code=202,
+    responses={413: ERRORS[422], 415: ERRORS[422]},
+    openapi_extra={"requestBody": UPLOAD_BODY},
+)
 async def upload_ingestion(
     who: Who,
     live: Live,

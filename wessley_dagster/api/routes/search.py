@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from wessley_dagster.api.auth import Live, Who, require_project
 from wessley_dagster.api.errors import ERRORS, ApiError
 from wessley_dagster.domain.chunking import ChunkType
-from wessley_dagster.search import DEFAULT_CHUNK_TYPES, hit_record, semantic_search, similar_components
+from wessley_dagster.search import DEFAULT_CHUNK_TYPES, SearchMode, hit_record, semantic_search, similar_components
 from wessley_dagster.search.similarity import UnknownComponent
 
 router = APIRouter(tags=["search"], responses=ERRORS)
@@ -35,7 +35,7 @@ def search(
     live: Live,
     project_id: str,
     q: Annotated[str, Query(min_length=1, max_length=1000, description="the question, in words")],
-    mode: Literal["hybrid", "dense", "sparse"] = "hybrid",
+    mode: SearchMode = SearchMode.HYBRID,
     chunk_type: Annotated[
         list[ChunkType] | None, Query(description="chunk types searched (default: component, net)")
     ] = None,
@@ -46,14 +46,25 @@ def search(
     require_project(project_id, who, live)
     with live.vectors() as vectors:
         hits = semantic_search(
-            vectors, live.embedder, project_id, q, limit=limit, chunk_types=chunk_type or DEFAULT_CHUNK_TYPES,
-            score_threshold=threshold, mode=mode, expand_graph=graph, graph=live.graph,
-        )  # fmt: skip
+            vectors,
+            live.embedder,
+            project_id,
+            q,
+            limit=limit,
+            chunk_types=chunk_type or DEFAULT_CHUNK_TYPES,
+            score_threshold=threshold,
+            mode=mode,
+            expand_graph=graph,
+            graph=live.graph,
+        )
     return [hit_record(hit) for hit in hits]
 
 
-@router.get("/v1/projects/{project_id}/components/{component_id}/similar", response_model=list[Hit],
-            response_model_exclude_none=True)  # fmt: skip
+@router.get(
+    "/v1/projects/{project_id}/components/{component_id}/similar",
+    response_model=list[Hit],
+    response_model_exclude_none=True,
+)
 def similar(
     who: Who,
     live: Live,

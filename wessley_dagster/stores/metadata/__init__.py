@@ -13,15 +13,13 @@ from importlib.resources import files
 from typing import Any, TypedDict
 
 from wessley_dagster.domain.bundle import Manifest
+from wessley_dagster.domain.jobs import JobStatus
 
 # The project is installed editable (make install), so the repository's migrations are the source.
 # The schema ships inside the package (read through importlib.resources, so an installed wheel
 # finds it); `supabase/migrations` in a checkout links here, where the Supabase CLI looks.
 SCHEMA = files("wessley_dagster.stores.metadata") / "schema"
 MIGRATIONS = SCHEMA / "migrations"
-
-# Job statuses that end a job without counting against the user's quota.
-REFUSED = ("invalid", "rejected")
 
 
 class UnknownJob(LookupError):
@@ -74,7 +72,7 @@ class MetadataStore(ABC):
     def register_job(
         self,
         manifest: Manifest,
-        status: str,
+        status: JobStatus,
         stage: str | None = None,
         error: str | None = None,
         upload_digest: str | None = None,

@@ -18,9 +18,9 @@ from postgrest.types import CountMethod, ReturnMethod
 from supabase import Client, ClientOptions, create_client
 
 from wessley_dagster.domain.bundle import Manifest
+from wessley_dagster.domain.jobs import DONE_STAGE, PENDING, REFUSED, UPLOAD_STAGE, JobStatus
 from wessley_dagster.stores.metadata import (
     FREE_PLAN,
-    REFUSED,
     TABLES,
     MetadataStore,
     Plan,
@@ -71,7 +71,7 @@ class SupabaseMetadataStore(MetadataStore):
     def register_job(
         self,
         manifest: Manifest,
-        status: str,
+        status: JobStatus,
         stage: str | None = None,
         error: str | None = None,
         upload_digest: str | None = None,
@@ -109,8 +109,14 @@ class SupabaseMetadataStore(MetadataStore):
     def project_owner(self, project_id: str, now: datetime | None = None) -> str | None:
         rows = self._table("projects").select("user_id").eq("project_id", project_id).execute().data
         if not rows:
-            rows = (self._table("upload_claims").select("user_id").eq("project_id", project_id)
-                    .gte("expires_at", (now or datetime.now(UTC)).isoformat()).execute().data)  # fmt: skip
+            rows = (
+                self._table("upload_claims")
+                .select("user_id")
+                .eq("project_id", project_id)
+                .gte("expires_at", (now or datetime.now(UTC)).isoformat())
+                .execute()
+                .data
+            )
         return rows[0]["user_id"] if rows else None
 
     def claim_project(self, project_id: str, user_id: str, ttl_s: int, now: datetime | None = None) -> str:
@@ -125,8 +131,8 @@ class SupabaseMetadataStore(MetadataStore):
                 "project_id": project_id,
                 "job_id": job_id,
                 "user_id": user_id,
-                "status": "invalid",
-                "stage": "upload",
+                "status": JobStatus.INVALID,
+                "stage": UPLOAD_STAGE,
                 "error": error[:4000],
                 "upload_digest": upload_digest,
                 "created_at": now,
@@ -149,8 +155,9 @@ class SupabaseMetadataStore(MetadataStore):
 
     def _update_job(self, project_id: str, job_id: str, values: Mapping[str, Any]) -> Any:
         """A PATCH of one job row, counted (`Prefer: count=exact`) so that a missing row is seen."""
-        update = self._table("ingestion_jobs").update(dict(values), count=CountMethod.exact,
-                                                      returning=ReturnMethod.minimal)  # fmt: skip
+        update = self._table("ingestion_jobs").update(
+            dict(values), count=CountMethod.exact, returning=ReturnMethod.minimal
+        )
         return self._job_query(update, project_id, job_id)
 
     @staticmethod
@@ -160,12 +167,24 @@ class SupabaseMetadataStore(MetadataStore):
 
     def mark_invalid(self, project_id: str, job_id: str, error: str, upload_digest: str) -> None:
         now = now_iso()
-        values = {"status": "invalid", "stage": "bundle", "error": error[:4000], "upload_digest": upload_digest,
-                  "updated_at": now, "finished_at": now}  # fmt: skip
+        values = {
+            "status": JobStatus.INVALID,
+            "stage": "bundle",
+            "error": error[:4000],
+            "upload_digest": upload_digest,
+            "updated_at": now,
+            "finished_at": now,
+        }
         self._update_job(project_id, job_id, values).execute()
 
     def set_stage(self, project_id: str, job_id: str, stage: str, progress: int, run_id: str | None = None) -> None:
-        values = {"status": "running", "stage": stage, "progress": progress, "error": None, "updated_at": now_iso()}
+        values = {
+            "status": JobStatus.RUNNING,
+            "stage": stage,
+            "progress": progress,
+            "error": None,
+            "updated_at": now_iso(),
+        }
         if run_id is not None:
             values["dagster_run_id"] = run_id
         self._updated(project_id, job_id, self._update_job(project_id, job_id, values).execute())
@@ -175,24 +194,41 @@ class SupabaseMetadataStore(MetadataStore):
     ) -> None:
         now = now_iso()
         values = {
-            "status": "succeeded", "stage": "done", "progress": 100, "error": None, "metrics": dict(metrics),
-            "artifacts": [r["name"] for r in self.artifacts(project_id, job_id)], "chunker_version": chunker_version,
-            "embedding_model": embedding_model, "updated_at": now, "finished_at": now,
-        }  # fmt: skip
+            "status": JobStatus.SUCCEEDED,
+            "stage": DONE_STAGE,
+            "progress": 100,
+            "error": None,
+            "metrics": dict(metrics),
+            "artifacts": [r["name"] for r in self.artifacts(project_id, job_id)],
+            "chunker_version": chunker_version,
+            "embedding_model": embedding_model,
+            "updated_at": now,
+            "finished_at": now,
+        }
         self._updated(project_id, job_id, self._update_job(project_id, job_id, values).execute())
 
     def finish_run(self, project_id: str, job_id: str, run_id: str) -> None:
         now = now_iso()
-        values = {"status": "succeeded", "stage": "done", "progress": 100, "error": None, "updated_at": now,
-                  "finished_at": now}  # fmt: skip
-        self._update_job(project_id, job_id, values).eq("dagster_run_id", run_id).eq("status", "running").execute()
+        values = {
+            "status": JobStatus.SUCCEEDED,
+            "stage": DONE_STAGE,
+            "progress": 100,
+            "error": None,
+            "updated_at": now,
+            "finished_at": now,
+        }
+        self._update_job(project_id, job_id, values).eq("dagster_run_id", run_id).eq(
+            "status", JobStatus.RUNNING
+        ).execute()
 
     def fail_job(self, project_id: str, job_id: str, error: str) -> None:
         # Two filtered updates that no row matches both of: each row changes whole, in one request.
         now = now_iso()
         values = {"error": error[:4000], "updated_at": now, "finished_at": now}
-        self._update_job(project_id, job_id, {"status": "failed", **values}).neq("status", "invalid").execute()
-        self._update_job(project_id, job_id, values).eq("status", "invalid").execute()
+        self._update_job(project_id, job_id, {"status": JobStatus.FAILED, **values}).neq(
+            "status", JobStatus.INVALID
+        ).execute()
+        self._update_job(project_id, job_id, values).eq("status", JobStatus.INVALID).execute()
 
     def job(self, project_id: str, job_id: str) -> dict[str, Any] | None:
         rows = self._job_query(self._table("ingestion_jobs").select("*"), project_id, job_id).execute().data
@@ -209,8 +245,10 @@ class SupabaseMetadataStore(MetadataStore):
     def replace_artifacts(self, project_id: str, job_id: str, rows: Iterable[Mapping[str, Any]]) -> None:
         now = now_iso()
         keys = ("name", "artifact_type", "storage_url", "backend", "content_type", "size_bytes")
-        payload = [{**{k: row[k] for k in keys}, "metadata": dict(row.get("metadata") or {}), "created_at": now}
-                   for row in rows]  # fmt: skip
+        payload = [
+            {**{k: row[k] for k in keys}, "metadata": dict(row.get("metadata") or {}), "created_at": now}
+            for row in rows
+        ]
         self._rpc("wessley_replace_artifacts", {"p_project": project_id, "p_job": job_id, "p_rows": payload})
 
     def _artifact_rows(self, columns: str, project_id: str | None, job_id: str | None) -> list[dict[str, Any]]:
@@ -231,8 +269,10 @@ class SupabaseMetadataStore(MetadataStore):
             total = totals[(row["project_id"], row["job_id"], row["backend"])]
             total[0] += 1
             total[1] += int(row["size_bytes"])
-        return [{"project_id": p, "job_id": j, "backend": b, "objects": n, "bytes": size}
-                for (p, j, b), (n, size) in sorted(totals.items())]  # fmt: skip
+        return [
+            {"project_id": p, "job_id": j, "backend": b, "objects": n, "bytes": size}
+            for (p, j, b), (n, size) in sorted(totals.items())
+        ]
 
     # --- quotas --------------------------------------------------------------------------------
 
@@ -242,10 +282,17 @@ class SupabaseMetadataStore(MetadataStore):
     def record_usage(self, project_id: str, job_id: str, artifact_bytes: int, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
         try:
-            self._rpc("wessley_record_usage", {
-                "p_project": project_id, "p_job": job_id, "p_bytes": artifact_bytes, "p_plan": dict(self.plan),
-                "p_month": month_start(now), **_dates(now),
-            })  # fmt: skip
+            self._rpc(
+                "wessley_record_usage",
+                {
+                    "p_project": project_id,
+                    "p_job": job_id,
+                    "p_bytes": artifact_bytes,
+                    "p_plan": dict(self.plan),
+                    "p_month": month_start(now),
+                    **_dates(now),
+                },
+            )
         except APIError as exc:
             if exc.code == NO_DATA_FOUND:
                 raise UnknownJob(project_id, job_id) from exc
@@ -255,8 +302,14 @@ class SupabaseMetadataStore(MetadataStore):
         return int(self._rpc("wessley_reset_monthly_usage", _dates(now or datetime.now(UTC))))
 
     def pending_ingestions(self, user_id: str, now: datetime) -> int:
-        rows = (self._table("ingestion_jobs").select("counted_month").eq("user_id", user_id)
-                .in_("status", ["queued", "running"]).execute().data)  # fmt: skip
+        rows = (
+            self._table("ingestion_jobs")
+            .select("counted_month")
+            .eq("user_id", user_id)
+            .in_("status", list(PENDING))
+            .execute()
+            .data
+        )
         month = month_start(now)
         return sum(1 for row in rows if row["counted_month"] != month)
 
@@ -265,19 +318,27 @@ class SupabaseMetadataStore(MetadataStore):
     def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, list[float]]:
         wanted, found = list(hashes), {}
         for start in range(0, len(wanted), IN_BATCH):
-            rows = (self._table("embedding_cache").select("text_sha256,vector").eq("model", model)
-                    .in_("text_sha256", wanted[start : start + IN_BATCH]).execute().data)  # fmt: skip
+            rows = (
+                self._table("embedding_cache")
+                .select("text_sha256,vector")
+                .eq("model", model)
+                .in_("text_sha256", wanted[start : start + IN_BATCH])
+                .execute()
+                .data
+            )
             found.update((row["text_sha256"], _floats(row["vector"])) for row in rows)
         return found
 
     def put_many(self, model: str, vectors: Mapping[str, list[float]]) -> None:
-        rows = [{"model": model, "text_sha256": h, "dimension": len(v), "vector": _bytea(v)}
-                for h, v in vectors.items()]  # fmt: skip
+        rows = [
+            {"model": model, "text_sha256": h, "dimension": len(v), "vector": _bytea(v)} for h, v in vectors.items()
+        ]
         cache = self._table("embedding_cache")
         for start in range(0, len(rows), 500):
             batch = rows[start : start + 500]
-            cache.upsert(batch, on_conflict="model,text_sha256", ignore_duplicates=True,
-                         returning=ReturnMethod.minimal).execute()  # fmt: skip
+            cache.upsert(
+                batch, on_conflict="model,text_sha256", ignore_duplicates=True, returning=ReturnMethod.minimal
+            ).execute()
 
     def totals(self) -> dict[str, int]:
         return {t: int(self._table(t).select("*", count=CountMethod.exact, head=True).execute().count) for t in TABLES}

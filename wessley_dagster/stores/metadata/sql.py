@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from wessley_dagster.domain.bundle import Manifest
+from wessley_dagster.domain.jobs import DONE_STAGE, UPLOAD_STAGE, JobStatus
 from wessley_dagster.stores.metadata import (
     FREE_PLAN,
     MIGRATIONS,
@@ -99,7 +100,7 @@ class SqlMetadataStore(MetadataStore):
     def register_job(
         self,
         manifest: Manifest,
-        status: str,
+        status: JobStatus,
         stage: str | None = None,
         error: str | None = None,
         upload_digest: str | None = None,
@@ -170,31 +171,53 @@ class SqlMetadataStore(MetadataStore):
         now = now_iso()
         self._exec(
             "insert into ingestion_jobs (project_id, job_id, user_id, status, stage, progress, error, upload_digest, "
-            "created_at, updated_at, finished_at) values (:p, :j, :u, 'invalid', 'upload', 0, :e, :d, :now, :now, "
-            ":now) on conflict (project_id, job_id) do update set status = 'invalid', stage = 'upload', "
+            "created_at, updated_at, finished_at) values (:p, :j, :u, :invalid, :stage, 0, :e, :d, :now, :now, "
+            ":now) on conflict (project_id, job_id) do update set status = :invalid, stage = :stage, "
             "error = excluded.error, upload_digest = excluded.upload_digest, updated_at = excluded.updated_at, "
             "finished_at = excluded.finished_at",
-            {"p": project_id, "j": job_id, "u": user_id, "e": error[:4000], "d": upload_digest, "now": now},
+            {
+                "p": project_id,
+                "j": job_id,
+                "u": user_id,
+                "e": error[:4000],
+                "d": upload_digest,
+                "now": now,
+                "invalid": JobStatus.INVALID,
+                "stage": UPLOAD_STAGE,
+            },
         )
 
     def settled_upload(self, project_id: str, job_id: str, upload_digest: str) -> bool:
         rows = self._rows(
             "select 1 from ingestion_jobs where project_id = :p and job_id = :j and upload_digest = :d "
-            "and status in ('invalid', 'rejected')",
-            {"p": project_id, "j": job_id, "d": upload_digest},
+            "and status in (:invalid, :rejected)",
+            {
+                "p": project_id,
+                "j": job_id,
+                "d": upload_digest,
+                "invalid": JobStatus.INVALID,
+                "rejected": JobStatus.REJECTED,
+            },
         )
         return bool(rows)
 
     def mark_invalid(self, project_id: str, job_id: str, error: str, upload_digest: str) -> None:
         self._exec(
-            "update ingestion_jobs set status = 'invalid', stage = 'bundle', error = :e, upload_digest = :d, "
+            "update ingestion_jobs set status = :invalid, stage = 'bundle', error = :e, upload_digest = :d, "
             "updated_at = :now, finished_at = :now where project_id = :p and job_id = :j",
-            {"p": project_id, "j": job_id, "e": error[:4000], "d": upload_digest, "now": now_iso()},
+            {
+                "p": project_id,
+                "j": job_id,
+                "e": error[:4000],
+                "d": upload_digest,
+                "now": now_iso(),
+                "invalid": JobStatus.INVALID,
+            },
         )
 
     def set_stage(self, project_id: str, job_id: str, stage: str, progress: int, run_id: str | None = None) -> None:
         self._update_job(
-            "update ingestion_jobs set status = 'running', stage = :stage, progress = :progress, error = null, "
+            "update ingestion_jobs set status = :running, stage = :stage, progress = :progress, error = null, "
             "dagster_run_id = coalesce(:run, dagster_run_id), updated_at = :now "
             "where project_id = :p and job_id = :j",
             {
@@ -204,6 +227,7 @@ class SqlMetadataStore(MetadataStore):
                 "progress": progress,
                 "run": run_id,
                 "now": now_iso(),
+                "running": JobStatus.RUNNING,
             },
         )
 
@@ -213,7 +237,7 @@ class SqlMetadataStore(MetadataStore):
         artifacts = [r["name"] for r in self.artifacts(project_id, job_id)]
         now = now_iso()
         self._update_job(
-            "update ingestion_jobs set status = 'succeeded', stage = 'done', progress = 100, error = null, "
+            "update ingestion_jobs set status = :succeeded, stage = :done, progress = 100, error = null, "
             "metrics = :m, artifacts = :a, chunker_version = :cv, embedding_model = :em, updated_at = :now, "
             "finished_at = :now where project_id = :p and job_id = :j",
             {
@@ -224,23 +248,40 @@ class SqlMetadataStore(MetadataStore):
                 "cv": chunker_version,
                 "em": embedding_model,
                 "now": now,
+                "succeeded": JobStatus.SUCCEEDED,
+                "done": DONE_STAGE,
             },
         )
 
     def finish_run(self, project_id: str, job_id: str, run_id: str) -> None:
         self._exec(
-            "update ingestion_jobs set status = 'succeeded', stage = 'done', progress = 100, error = null, "
+            "update ingestion_jobs set status = :succeeded, stage = :done, progress = 100, error = null, "
             "updated_at = :now, finished_at = :now "
-            "where project_id = :p and job_id = :j and dagster_run_id = :run and status = 'running'",
-            {"p": project_id, "j": job_id, "run": run_id, "now": now_iso()},
+            "where project_id = :p and job_id = :j and dagster_run_id = :run and status = :running",
+            {
+                "p": project_id,
+                "j": job_id,
+                "run": run_id,
+                "now": now_iso(),
+                "succeeded": JobStatus.SUCCEEDED,
+                "done": DONE_STAGE,
+                "running": JobStatus.RUNNING,
+            },
         )
 
     def fail_job(self, project_id: str, job_id: str, error: str) -> None:
         self._exec(
-            "update ingestion_jobs set status = case when status = 'invalid' then 'invalid' else 'failed' end, "
+            "update ingestion_jobs set status = case when status = :invalid then :invalid else :failed end, "
             "error = :e, updated_at = :now, finished_at = :now "
             "where project_id = :p and job_id = :j",
-            {"p": project_id, "j": job_id, "e": error[:4000], "now": now_iso()},
+            {
+                "p": project_id,
+                "j": job_id,
+                "e": error[:4000],
+                "now": now_iso(),
+                "invalid": JobStatus.INVALID,
+                "failed": JobStatus.FAILED,
+            },
         )
 
     def job(self, project_id: str, job_id: str) -> dict[str, Any] | None:
@@ -333,10 +374,12 @@ class SqlMetadataStore(MetadataStore):
         lock = " for update" if self.engine.dialect.name == "postgresql" else ""
         with self.engine.begin() as conn:
             job = conn.execute(
-                text(f"select user_id, counted_month, counted_bytes from ingestion_jobs "
-                     f"where project_id = :p and job_id = :j{lock}"),
+                text(
+                    f"select user_id, counted_month, counted_bytes from ingestion_jobs "
+                    f"where project_id = :p and job_id = :j{lock}"
+                ),
                 {"p": project_id, "j": job_id},
-            ).one_or_none()  # fmt: skip
+            ).one_or_none()
             if job is None:
                 raise UnknownJob(project_id, job_id)
             self._ensure_quota(conn, job.user_id, now)
@@ -363,9 +406,9 @@ class SqlMetadataStore(MetadataStore):
 
     def pending_ingestions(self, user_id: str, now: datetime) -> int:
         rows = self._rows(
-            "select count(*) as n from ingestion_jobs where user_id = :u and status in ('queued', 'running') "
+            "select count(*) as n from ingestion_jobs where user_id = :u and status in (:queued, :running) "
             "and (counted_month is null or counted_month <> :m)",
-            {"u": user_id, "m": month_start(now)},
+            {"u": user_id, "m": month_start(now), "queued": JobStatus.QUEUED, "running": JobStatus.RUNNING},
         )
         return int(rows[0]["n"])
 
