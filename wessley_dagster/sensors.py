@@ -27,7 +27,6 @@ from wessley_dagster.jobs import ingest_job
 from wessley_dagster.partitions import ingestion_partitions, run_partition
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.storage import UploadsResource
-from wessley_dagster.stores.metadata import MetadataStore
 from wessley_dagster.stores.objects import ListedObject, ObjectStore, upload_digest
 from wessley_dagster.upload_decision import Checked, Decision, Refuse, Reject, Run, Upload, check_upload, decide
 
@@ -78,9 +77,15 @@ class LiveUploadState:
     """`UploadState` read from this tick's cursor, the instance's runs and the stores."""
 
     def __init__(
-        self, context: SensorEvaluationContext, uploads: UploadsResource, meta: MetadataStore, cursor: UploadCursor
+        self,
+        context: SensorEvaluationContext,
+        uploads: UploadsResource,
+        metadata: MetadataResource,
+        cursor: UploadCursor,
     ) -> None:
-        self.context, self.uploads, self.meta, self.cursor = context, uploads, meta, cursor
+        # The metadata store is opened by the first question that needs it: a tick with nothing
+        # new to look at never touches it.
+        self.context, self.uploads, self.metadata, self.cursor = context, uploads, metadata, cursor
         self.store = uploads.object_store()
 
     def remembered(self, upload: Upload) -> bool:
@@ -92,16 +97,16 @@ class LiveUploadState:
         return bool(runs)
 
     def settled(self, upload: Upload) -> bool:
-        return self.meta.settled_upload(upload.project_id, upload.job_id, upload.digest)
+        return self.metadata.store.settled_upload(upload.project_id, upload.job_id, upload.digest)
 
     def check(self, upload: Upload) -> Checked:
         return check_upload(self.store, upload.project_id, upload.job_id, self.uploads.limits())
 
     def owner(self, project_id: str) -> str | None:
-        return self.meta.project_owner(project_id)
+        return self.metadata.store.project_owner(project_id)
 
     def quota_rejection(self, manifest: Manifest, size: int) -> str | None:
-        return self.meta.quota_rejection(manifest, size)
+        return self.metadata.store.quota_rejection(manifest, size)
 
 
 @sensor(job=ingest_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
@@ -119,7 +124,7 @@ def upload_sensor(
     starts again from the top after the last page, so every key is seen within
     keys / `sensor_page_keys` ticks whatever its timestamp (`mv` and `cp -p` keep old ones)."""
     cursor = UploadCursor.read(context.cursor)
-    state = LiveUploadState(context, uploads, metadata.store, cursor)
+    state = LiveUploadState(context, uploads, metadata, cursor)
     folders, next_after = _folders_to_check(state.store, cursor, uploads.sensor_page_keys)
     existing = set(context.instance.get_dynamic_partitions(ingestion_partitions.name))
     run_requests: list[RunRequest] = []
@@ -132,7 +137,7 @@ def upload_sensor(
             upload_digest(files),
             sum(o.size for o in files),
         )
-        request = _act(context, metadata.store, cursor, upload, decide(upload, state))
+        request = _act(context, metadata, cursor, upload, decide(upload, state))
         if request is not None:
             run_requests.append(request)
     new_keys = list(dict.fromkeys(r.partition_key for r in run_requests if r.partition_key not in existing))
@@ -145,21 +150,27 @@ def upload_sensor(
 
 
 def _act(
-    context: SensorEvaluationContext, meta: MetadataStore, cursor: UploadCursor, upload: Upload, decision: Decision
+    context: SensorEvaluationContext,
+    metadata: MetadataResource,
+    cursor: UploadCursor,
+    upload: Upload,
+    decision: Decision,
 ) -> RunRequest | None:
     """What the sensor writes for one decision; the run request of a `Run`."""
     match decision:
         case Refuse(log=log, problem=problem, owner=owner):
             context.log.warning(log)
             if owner is not None:
-                meta.refuse_upload(upload.project_id, upload.job_id, owner, problem, upload.digest)
+                metadata.store.refuse_upload(upload.project_id, upload.job_id, owner, problem, upload.digest)
             else:
                 cursor.skip(upload.remembered_as)
         case Reject(manifest=manifest, reason=reason):
-            meta.register_job(manifest, status=JobStatus.REJECTED, error=reason, upload_digest=upload.digest)
+            metadata.store.register_job(manifest, status=JobStatus.REJECTED, error=reason, upload_digest=upload.digest)
             context.log.info(f"{upload.partition_key} rejected before any work: {reason}")
         case Run(manifest=manifest):
-            meta.register_job(manifest, status=JobStatus.QUEUED, stage=QUEUED_STAGE, upload_digest=upload.digest)
+            metadata.store.register_job(
+                manifest, status=JobStatus.QUEUED, stage=QUEUED_STAGE, upload_digest=upload.digest
+            )
             tags = {"upload": f"{upload.folder}/"}
             return RunRequest(partition_key=upload.partition_key, run_key=upload.run_key, tags=tags)
     return None
