@@ -12,6 +12,7 @@ from wessley_dagster.assets import bundle, extraction, indexes
 from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.io_managers.graph import GraphIOManager
 from wessley_dagster.resources.graph import Neo4jResource
+from wessley_dagster.stores.graph import content_hash
 from wessley_dagster_tests.conftest import error_chain, resources_for, unique, upload
 from wessley_dagster_tests.servers import Neo4jServer
 from wessley_dagster_tests.synthetic import make_bundle
@@ -83,9 +84,11 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
                 )
             }
 
-        # Mid re-load of a changed bundle (a sixth of the parts gone): killed once the new load has
-        # rewritten some components, before the stale ones are removed.
+        # Mid re-load of a changed bundle (a sixth of the parts gone, every other one's value
+        # changed): killed once the new load has rewritten some components, before the parts
+        # gone are removed.
         smaller = make_bundle(project, job, components=2500, pins_per=8)
+        smaller.components = [c.model_copy(update={"value": f"{c.value}-b"}) for c in smaller.components]
         upload(env, instance, smaller)  # the same partition, its files replaced
         resources["graph"].reset()
         result = kill_mid_load(
@@ -97,9 +100,17 @@ def test_server_killed_mid_load_then_rerun_gives_the_full_graph(env, instance, t
         assert materialize_partition().success
         with resources["graph"].store.driver:
             assert_graph_holds(resources["graph"].store, smaller)
-            loads = resources["graph"].store.read(
-                "MATCH (n {project_id: $p, job_id: $j}) RETURN count(DISTINCT n.load_id) AS c", p=project, j=job
+            # Exactly the bundle's nodes, each holding what the bundle says: nothing stale, nothing old.
+            payload = bundle_to_graph(smaller)
+            stored = resources["graph"].store.read(
+                "MATCH (n {project_id: $p, job_id: $j}) RETURN n.key AS k, n.hash AS h", p=project, j=job
             )
-            assert loads == [{"c": 1}]  # every node is from the one load that completed: nothing stale
+            expected = {
+                row["key"]: content_hash(row)
+                for label, rows in payload.nodes.items()
+                if label != "Vehicle"
+                for row in rows
+            }
+            assert {r["k"]: r["h"] for r in stored} == expected
     finally:
         server.stop()

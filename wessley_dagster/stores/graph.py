@@ -2,24 +2,27 @@
 the embedded default. Same Cypher for both.
 
 Writes are `UNWIND $rows … MERGE` batches in managed write transactions (CREATE while a job has
-nothing stored yet, see `load`). A load stamps every
-node and relationship it touches with a fresh `load_id`, then deletes the job's nodes and
-relationships that carry another one: the new version is in before the stale part goes.
+nothing stored yet, see `load`). A re-load writes only what changed: every node carries a hash of
+its content, compared with the bundle's in one read a label; the new version is in before what it
+no longer holds is removed. Each node and relationship written carries the `load_id` of its load.
 Labels and relationship types come from the fixed schema in `graph_model`, never from user data;
 all values travel as parameters.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import socket
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j.exceptions import ConstraintError, Neo4jError, ServiceUnavailable
 
-from wessley_dagster.domain.graph_model import ALL_LABELS, JOB_LABELS, VEHICLE, GraphPayload, node_key
+from wessley_dagster.domain.graph_model import ALL_LABELS, JOB_LABELS, VEHICLE, GraphPayload, RelGroup, node_key
 
 BATCH_SIZE = 5000
 
@@ -55,6 +58,18 @@ READ_TIMEOUT_S = 10.0
 
 class ReachCancelled(RuntimeError):
     """The walk was stopped between two reads because its caller no longer wants the answer."""
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    """What a node holds (its properties and its parent), in 128 bits: equal hashes, equal nodes."""
+    content = json.dumps([row["props"], row.get("parent")], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredGraph:
+    nodes: dict[str, dict[str, str | None]]  # label -> key -> content hash
+    rels: dict[str, set[tuple[str, str]]]  # type -> (start key, end key)
 
 
 class GraphStore:
@@ -109,63 +124,117 @@ class GraphStore:
         )
 
     def load(self, payload: GraphPayload, batch_size: int = BATCH_SIZE) -> str:
-        """Write the job's graph, then remove what this version no longer holds. Returns the load id.
+        """Write the job's graph so that the store holds exactly it. Returns the load id.
 
-        A job with nothing stored yet is written with CREATE, which skips MERGE's lookups and has
-        nothing stale to remove; the uniqueness constraints still reject a duplicate key, so a
-        concurrent first load of the same job fails and its retry takes the MERGE path. The
-        Vehicle, shared by the project's jobs, is always merged.
+        A job with nothing stored yet is written whole with CREATE, which skips MERGE's lookups;
+        the uniqueness constraints still reject a duplicate key, so a concurrent first load of the
+        same job fails and its retry takes the other path. Otherwise what is stored is read first
+        (each node's key and content hash, each relationship's ends: one read a label and a type)
+        and only the difference is written: changed or new nodes, new relationships, and the
+        removal of what the bundle no longer holds. An unchanged bundle writes nothing but its
+        Vehicle, which the project's jobs share and is always merged.
         """
         load_id = uuid.uuid4().hex
-        fresh = not self._job_exists(payload.project_id, payload.job_id)
+        stored = self._stored(payload) if self._job_exists(payload.project_id, payload.job_id) else None
         for label, rows in payload.nodes.items():
-            verb = "CREATE" if fresh and label != VEHICLE else "MERGE"
-            link = payload.parents.get(label)
-            # A node with a parent (a pin's component, a component's vehicle) is written together
-            # with its relationship to it: one statement, one key lookup fewer per node.
-            parent = f"MATCH (p:{link.label} {{key: row.parent}}) " if link else ""
-            attach = f" {verb} (n)<-[r:{link.type}]-(p) SET r.load_id = $load_id" if link else ""
-            write = self._merge_shared if label == VEHICLE else self._write
-            for batch in _batches(rows, batch_size):
-                write(
-                    f"UNWIND $rows AS row {parent}{verb} (n:{label} {{key: row.key}}) "
-                    f"SET n = row.props, n.key = row.key, n.load_id = $load_id{attach}",
-                    rows=batch,
-                    load_id=load_id,
-                )
-        verb = "CREATE" if fresh else "MERGE"
+            hashed = [{**row, "hash": content_hash(row)} for row in rows]
+            known = stored.nodes.get(label, {}) if stored is not None else {}
+            changed = [row for row in hashed if known.get(row["key"]) != row["hash"]]
+            self._write_nodes(payload, label, changed, load_id, create=stored is None, batch_size=batch_size)
         for group in payload.rels:
-            rows = [{"s": s, "e": e} for s, e in group.pairs]
-            for batch in _batches(rows, batch_size):
-                # Written from the end node, which is job-scoped and has few relationships: the
-                # Vehicle has one CONTAINS per component, and ArcadeDB's MERGE walks the relationships
-                # of the node the pattern starts from (quadratic from the Vehicle's side).
-                self._write(
-                    f"UNWIND $rows AS row MATCH (b:{group.end_label} {{key: row.e}}) "
-                    f"MATCH (a:{group.start_label} {{key: row.s}}) "
-                    f"{verb} (b)<-[r:{group.type}]-(a) SET r.load_id = $load_id",
-                    rows=batch,
-                    load_id=load_id,
-                )
-        if not fresh:
-            self._delete_stale(payload, load_id)
+            have = stored.rels.get(group.type, set()) if stored is not None else set()
+            new = [{"s": s, "e": e} for s, e in group.pairs if (s, e) not in have]
+            self._write_rels(group, new, load_id, create=stored is None, batch_size=batch_size)
+        if stored is not None:
+            self._remove_gone(payload, stored, batch_size)
         return load_id
 
-    def _delete_stale(self, payload: GraphPayload, load_id: str) -> None:
-        scope = {"project_id": payload.project_id, "job_id": payload.job_id, "load_id": load_id}
-        for group in payload.all_rels():
-            # Every relationship ends on a job-scoped node, so the end side scopes the match.
-            self._write(
-                f"MATCH ()-[r:{group.type}]->(b:{group.end_label} {{project_id: $project_id, job_id: $job_id}}) "
-                "WHERE r.load_id <> $load_id DELETE r",
-                **scope,
+    def _write_nodes(
+        self, payload: GraphPayload, label: str, rows: list[dict[str, Any]], load_id: str, create: bool, batch_size: int
+    ) -> None:
+        verb = "CREATE" if create and label != VEHICLE else "MERGE"
+        link = payload.parents.get(label)
+        # A node with a parent (a pin's component, a component's vehicle) is written together
+        # with its relationship to it: one statement, one key lookup fewer per node.
+        parent = f"MATCH (p:{link.label} {{key: row.parent}}) " if link else ""
+        attach = f" {verb} (n)<-[r:{link.type}]-(p) SET r.load_id = $load_id" if link else ""
+        write = self._merge_shared if label == VEHICLE else self._write
+        for batch in _batches(rows, batch_size):
+            write(
+                f"UNWIND $rows AS row {parent}{verb} (n:{label} {{key: row.key}}) "
+                f"SET n = row.props, n.key = row.key, n.hash = row.hash, n.load_id = $load_id{attach}",
+                rows=batch,
+                load_id=load_id,
             )
+
+    def _write_rels(
+        self, group: RelGroup, rows: list[dict[str, str]], load_id: str, create: bool, batch_size: int
+    ) -> None:
+        verb = "CREATE" if create else "MERGE"
+        for batch in _batches(rows, batch_size):
+            # Written from the end node, which is job-scoped and has few relationships: the
+            # Vehicle has one CONTAINS per component, and ArcadeDB's MERGE walks the relationships
+            # of the node the pattern starts from (quadratic from the Vehicle's side).
+            self._write(
+                f"UNWIND $rows AS row MATCH (b:{group.end_label} {{key: row.e}}) "
+                f"MATCH (a:{group.start_label} {{key: row.s}}) "
+                f"{verb} (b)<-[r:{group.type}]-(a) SET r.load_id = $load_id",
+                rows=batch,
+                load_id=load_id,
+            )
+
+    def _stored(self, payload: GraphPayload) -> StoredGraph:
+        """What the store holds of the job: each node's content hash by label and key (None for a
+        node written before hashes were stored), each relationship's ends by type."""
+        scope = {"p": payload.project_id, "j": payload.job_id}
+        nodes = {
+            label: {
+                r["k"]: r["h"]
+                for r in self._read_all(
+                    f"MATCH (n:{label} {{project_id: $p, job_id: $j}}) RETURN n.key AS k, n.hash AS h", **scope
+                )
+            }
+            for label in JOB_LABELS
+        }
+        rels = {
+            group.type: {
+                (r["s"], r["e"])
+                for r in self._read_all(
+                    f"MATCH (a:{group.start_label})-[:{group.type}]->"
+                    f"(b:{group.end_label} {{project_id: $p, job_id: $j}}) RETURN a.key AS s, b.key AS e",
+                    **scope,
+                )
+            }
+            for group in payload.rels
+        }
+        return StoredGraph(nodes, rels)
+
+    def _remove_gone(self, payload: GraphPayload, stored: StoredGraph, batch_size: int) -> None:
+        """Delete the relationships and nodes of the job that the new version does not hold (a
+        node's own relationships go with it)."""
+        for group in payload.rels:
+            gone = [{"s": s, "e": e} for s, e in stored.rels.get(group.type, set()) - set(group.pairs)]
+            for batch in _batches(gone, batch_size):
+                self._write(
+                    f"UNWIND $rows AS row MATCH (b:{group.end_label} {{key: row.e}})<-[r:{group.type}]-"
+                    f"(a:{group.start_label} {{key: row.s}}) DELETE r",
+                    rows=batch,
+                )
         for label in JOB_LABELS:
-            self._write(
-                f"MATCH (n:{label} {{project_id: $project_id, job_id: $job_id}}) "
-                "WHERE n.load_id <> $load_id DETACH DELETE n",
-                **scope,
-            )
+            keep = {row["key"] for row in payload.nodes.get(label, [])}
+            gone = [key for key in stored.nodes.get(label, {}) if key not in keep]
+            for batch in _batches(gone, batch_size):
+                self._write(f"UNWIND $keys AS k MATCH (n:{label} {{key: k}}) DETACH DELETE n", keys=batch)
+
+    def _read_all(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        """A read of the pipeline's own (a load's view of the job), with no timeout: it is as
+        large as the job, unlike a request's reads."""
+
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(query, params)]
+
+        with self.driver.session(database=self.database) as session:
+            return session.execute_read(work)
 
     def counts(self, project_id: str, job_id: str) -> dict[str, int]:
         """Nodes per job label and relationships per type, for one job."""

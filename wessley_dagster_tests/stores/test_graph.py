@@ -9,7 +9,7 @@ from neo4j import GraphDatabase
 from wessley_dagster.domain.bundle import read_bundle
 from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.stores.arcadedb import DATABASE, USER
-from wessley_dagster.stores.graph import GraphStore
+from wessley_dagster.stores.graph import GraphStore, content_hash
 from wessley_dagster_tests.conftest import SYNTHETIC, unique
 
 
@@ -72,6 +72,52 @@ def test_a_new_version_leaves_no_stale_nodes_or_relationships(store):
     assert store.net_members(project, "CANL") == [
         {"job_id": "job", "component_id": "J1", "type": "connector", "pin": "14"},
         {"job_id": "job", "component_id": "U1", "type": "ecu", "pin": "CANL"},
+    ]
+
+
+def load_ids(store, project: str) -> dict[str, str]:
+    """Each of the job's nodes by key, with the load that last wrote it."""
+    rows = store.read("MATCH (n {project_id: $p, job_id: 'job'}) RETURN n.key AS k, n.load_id AS l", p=project)
+    return {r["k"]: r["l"] for r in rows}
+
+
+def test_a_reload_writes_only_what_changed(store):
+    project = unique("p")
+    bundle = bundle_as(project)
+    first = store.load(bundle_to_graph(bundle))
+    store.load(bundle_to_graph(bundle))  # unchanged: writes nothing of the job
+    assert set(load_ids(store, project).values()) == {first}
+
+    # One part of ten changes its value, one net loses a pin, one component goes.
+    changed = [c.model_copy(update={"value": "47k"}) if c.id == "R12" else c for c in bundle.components if c.id != "D2"]
+    nets = [
+        n.model_copy(update={"connections": [c for c in n.connections if c.component_id != "D2"]})
+        for n in bundle.netlist.nets
+    ]
+    smaller = bundle.model_copy(
+        update={"components": changed, "netlist": bundle.netlist.model_copy(update={"nets": nets})}
+    )
+    before, after = bundle_to_graph(bundle), bundle_to_graph(smaller)
+    second = store.load(after)
+    written = {k for k, load in load_ids(store, project).items() if load == second}
+    hashes = {row["key"]: content_hash(row) for rows in before.nodes.values() for row in rows}
+    rows = {row["key"]: row for label, group in after.nodes.items() if label != "Vehicle" for row in group}
+    differ = {key for key, row in rows.items() if hashes.get(key) != content_hash(row)}
+    r12 = next(row["key"] for row in after.nodes["Component"] if row["props"]["id"] == "R12")
+    # R12, and the nets whose fan-out D2's going changed: nothing else of the job is written.
+    assert r12 in written and written == differ and len(written) < len(load_ids(store, project)) / 10
+
+    # The graph is exactly the changed bundle's: as a fresh load of it in another project.
+    reference = unique("p")
+    store.load(
+        bundle_to_graph(
+            smaller.model_copy(update={"manifest": smaller.manifest.model_copy(update={"project_id": reference})})
+        )
+    )
+    assert store.counts(project, "job") == store.counts(reference, "job")
+    assert store.net_members(project, "GND") == store.net_members(reference, "GND")
+    assert store.read("MATCH (c:Component {project_id: $p, id: 'R12'}) RETURN c.value AS v", p=project) == [
+        {"v": "47k"}
     ]
 
 
