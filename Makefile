@@ -65,7 +65,7 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 test: install $(LAUNCHER_JAR) s3proxy postgres redis chromium
-	$(BIN)/pytest -q -rs -p no:cacheprovider -n 3 --dist loadfile
+	$(BIN)/pytest -q -rs -p no:cacheprovider -n 3 --dist loadfile --no-loadscope-reorder
 
 lint: install
 	$(BIN)/ruff check wessley_dagster wessley_dagster_tests bench tools

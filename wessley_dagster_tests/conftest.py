@@ -31,6 +31,31 @@ SYNTHETIC = BUNDLES / "demo-roadster" / "fuel-pump-2019"
 SPEEDUINO = BUNDLES / "speeduino" / "v0.4.3d"
 SOURCES = REPO / "data" / "sources"
 
+# The longest files first (measured with --durations on 2 cores): make test's xdist workers,
+# told to keep this order (--no-loadscope-reorder; xdist otherwise sorts files by their number of
+# tests, which puts these one-test files last), take files as they free up, so the longest start
+# at once and no worker is left alone with one at the end.
+SLOWEST_FIRST = (
+    "test_pipeline.py",
+    "api/test_api.py",
+    "test_graph_faults.py",
+    "test_launch_paths.py",
+    "test_celery.py",
+    "adapters/test_ground_truth.py",
+    "test_packaging.py",
+    "api/test_api_hostile.py",
+    "test_ui.py",
+    "test_instance_postgres.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.path.relative_to(REPO / "wessley_dagster_tests").as_posix()
+        return SLOWEST_FIRST.index(path) if path in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a file, and among the rest, collection order stays
+
 
 @pytest.fixture(scope="session")
 def arcadedb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArcadeDBServer]:
