@@ -187,24 +187,26 @@ class GraphStore:
         """What the store holds of the job: each node's content hash by label and key (None for a
         node written before hashes were stored), each relationship's ends by type."""
         scope = {"p": payload.project_id, "j": payload.job_id}
+        # Each answer is one record holding one list: a record per row costs a Bolt message each.
         nodes = {
-            label: {
-                r["k"]: r["h"]
-                for r in self._read_all(
-                    f"MATCH (n:{label} {{project_id: $p, job_id: $j}}) RETURN n.key AS k, n.hash AS h", **scope
+            label: dict(
+                self._read_list(
+                    f"MATCH (n:{label} {{project_id: $p, job_id: $j}}) RETURN collect([n.key, n.hash]) AS rows", **scope
                 )
-            }
+            )
             for label in JOB_LABELS
         }
         rels = {
-            group.type: {
-                (r["s"], r["e"])
-                for r in self._read_all(
-                    f"MATCH (a:{group.start_label})-[:{group.type}]->"
-                    f"(b:{group.end_label} {{project_id: $p, job_id: $j}}) RETURN a.key AS s, b.key AS e",
-                    **scope,
+            group.type: set(
+                map(
+                    tuple,
+                    self._read_list(
+                        f"MATCH (a:{group.start_label})-[:{group.type}]->"
+                        f"(b:{group.end_label} {{project_id: $p, job_id: $j}}) RETURN collect([a.key, b.key]) AS rows",
+                        **scope,
+                    ),
                 )
-            }
+            )
             for group in payload.rels
         }
         return StoredGraph(nodes, rels)
@@ -226,12 +228,13 @@ class GraphStore:
             for batch in _batches(gone, batch_size):
                 self._write(f"UNWIND $keys AS k MATCH (n:{label} {{key: k}}) DETACH DELETE n", keys=batch)
 
-    def _read_all(self, query: str, **params: Any) -> list[dict[str, Any]]:
-        """A read of the pipeline's own (a load's view of the job), with no timeout: it is as
-        large as the job, unlike a request's reads."""
+    def _read_list(self, query: str, **params: Any) -> list[Any]:
+        """The `rows` list of a read of the pipeline's own (a load's view of the job), with no
+        timeout: it is as large as the job, unlike a request's reads."""
 
-        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
-            return [record.data() for record in tx.run(query, params)]
+        def work(tx: ManagedTransaction) -> list[Any]:
+            record = tx.run(query, params).single()
+            return record["rows"] if record else []
 
         with self.driver.session(database=self.database) as session:
             return session.execute_read(work)
