@@ -52,26 +52,11 @@ def full_rewrite_load(store: GraphStore, payload: GraphPayload) -> None:
     """A re-load without content hashes, as this project's did before them: every element merged
     again in the same batches under a new load id, then the job's elements of other loads removed."""
     load_id = uuid.uuid4().hex
-    for label, rows in payload.nodes.items():
-        link = payload.parents.get(label)
-        parent = f"MATCH (p:{link.label} {{key: row.parent}}) " if link else ""
-        attach = f" MERGE (n)<-[r:{link.type}]-(p) SET r.load_id = $load_id" if link else ""
-        for start in range(0, len(rows), 5000):
-            store._write(
-                f"UNWIND $rows AS row {parent}MERGE (n:{label} {{key: row.key}}) "
-                f"SET n = row.props, n.key = row.key, n.load_id = $load_id{attach}",
-                rows=rows[start : start + 5000],
-                load_id=load_id,
-            )
+    for label, rows in payload.nodes.items():  # rows without a hash: MERGE clears the stored one
+        store._write_nodes(payload, label, rows, load_id, create=False, batch_size=5000)
     for group in payload.rels:
-        rows = [{"s": s, "e": e} for s, e in group.pairs]
-        for start in range(0, len(rows), 5000):
-            store._write(
-                f"UNWIND $rows AS row MATCH (b:{group.end_label} {{key: row.e}}) MATCH (a:{group.start_label} "
-                f"{{key: row.s}}) MERGE (b)<-[r:{group.type}]-(a) SET r.load_id = $load_id",
-                rows=rows[start : start + 5000],
-                load_id=load_id,
-            )
+        pairs = [{"s": s, "e": e} for s, e in group.pairs]
+        store._write_rels(group, pairs, load_id, create=False, batch_size=5000)
     scope = {"p": payload.project_id, "j": payload.job_id, "l": load_id}
     for group in payload.all_rels():
         store._write(

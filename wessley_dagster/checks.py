@@ -19,7 +19,7 @@ from dagster import (
 )
 
 from wessley_dagster.assets.chunks import embeddings
-from wessley_dagster.assets.common import EMBEDDED_VECTORS_POOL, recorded_metadata
+from wessley_dagster.assets.common import EMBEDDED_VECTORS_POOL, EMBEDDED_VECTORS_TAGS, recorded_metadata
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
 from wessley_dagster.domain.bundle import (
     Component,
@@ -28,12 +28,10 @@ from wessley_dagster.domain.bundle import (
     split_partition_key,
 )
 from wessley_dagster.domain.chunking import Chunk
-from wessley_dagster.execution import embedded_vectors_tags
 from wessley_dagster.io_managers.graph import loaded_graph_counts
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.graph import GraphResource
 from wessley_dagster.resources.vectors import VectorResource
-from wessley_dagster.settings import current_settings
 
 ERROR = AssetCheckSeverity.ERROR  # a failure blocks job_record
 
@@ -99,7 +97,7 @@ def no_orphan_pins(context: AssetCheckExecutionContext, graph: GraphResource) ->
     asset=vector_index,
     additional_ins={"chunks": AssetIn("chunks")},
     pool=EMBEDDED_VECTORS_POOL,
-    op_tags=embedded_vectors_tags(current_settings()),
+    op_tags=EMBEDDED_VECTORS_TAGS,
 )
 def vector_count_matches_chunks(
     context: AssetCheckExecutionContext, chunks: list[Chunk], vectors: VectorResource
@@ -114,7 +112,7 @@ def vector_count_matches_chunks(
 @per_job_check(
     asset=vector_index,
     pool=EMBEDDED_VECTORS_POOL,
-    op_tags=embedded_vectors_tags(current_settings()),
+    op_tags=EMBEDDED_VECTORS_TAGS,
 )
 def vector_dimension_matches_collection(
     context: AssetCheckExecutionContext, vectors: VectorResource

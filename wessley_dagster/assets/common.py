@@ -15,6 +15,7 @@ from dagster import (
 
 from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.domain.jobs import PROGRESS
+from wessley_dagster.execution import embedded_vectors_tags
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.resources.profiles import deployment_resources
 from wessley_dagster.settings import current_settings
@@ -32,6 +33,7 @@ ARTIFACTS_IO, GRAPH_IO, VECTOR_IO = "artifacts_io_manager", "graph_io_manager", 
 # Qdrant Edge admits one process at a time: the steps that open the vector store share a pool
 # (one at a time across runs) and, under Celery, one worker's queue.
 EMBEDDED_VECTORS_POOL = "embedded_vectors"
+EMBEDDED_VECTORS_TAGS = embedded_vectors_tags(current_settings())
 
 
 def stored_in(*resource_keys: str, also: frozenset[str] = frozenset()) -> set[str]:

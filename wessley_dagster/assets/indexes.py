@@ -6,6 +6,7 @@ from wessley_dagster.assets.chunks import Embeddings
 from wessley_dagster.assets.common import (
     BACKEND_RETRY,
     EMBEDDED_VECTORS_POOL,
+    EMBEDDED_VECTORS_TAGS,
     GRAPH_IO,
     OWNERS,
     TAGS,
@@ -18,11 +19,9 @@ from wessley_dagster.domain.bundle import Component, Netlist, TextSpan, Validate
 from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk
 from wessley_dagster.domain.graph_model import GraphPayload, bundle_to_graph
 from wessley_dagster.domain.sparse import encode_document
-from wessley_dagster.execution import embedded_vectors_tags
 from wessley_dagster.io_managers.vectors import VectorBatch
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
-from wessley_dagster.settings import current_settings
 from wessley_dagster.stores.vectors import VectorPoint, point_id
 
 
@@ -35,7 +34,7 @@ from wessley_dagster.stores.vectors import VectorPoint, point_id
     tags=TAGS,
     retry_policy=BACKEND_RETRY,
     pool=EMBEDDED_VECTORS_POOL,
-    op_tags=embedded_vectors_tags(current_settings()),
+    op_tags=EMBEDDED_VECTORS_TAGS,
 )
 def vector_index(
     context: AssetExecutionContext,
