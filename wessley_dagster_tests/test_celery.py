@@ -10,15 +10,18 @@ import os
 import subprocess
 import sys
 import uuid
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
 from sqlalchemy import create_engine, text
 
-from wessley_dagster.domain.chunking import build_chunks
+from wessley_dagster.assets.embeddings import Embeddings
+from wessley_dagster.domain.chunking import build_chunks, dense_chunks
+from wessley_dagster.domain.embedders import HashingEmbedder
 from wessley_dagster.execution import EMBEDDED_QUEUE
 from wessley_dagster_tests.conftest import (
     REPO,
@@ -68,6 +71,8 @@ def celery_env(
         "WESSLEY_EXECUTOR": "celery",
         "CELERY_BROKER_URL": redis.url,
         "CELERY_RESULT_BACKEND": redis.url,
+        # The Speeduino's 296 distinct dense texts are four embedding steps.
+        "WESSLEY_EMBED_BATCH_CHUNKS": "75",
     }
     for name, value in values.items():  # this process reads the same instance
         monkeypatch.setenv(name, value)
@@ -90,21 +95,24 @@ def workers(celery_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, Ce
             worker.stop()
 
 
-def launch(env: dict[str, str], key: str) -> subprocess.Popen[bytes]:
-    """`dagster job execute` of one partition: the run's orchestration in that process, every step
-    a Celery task."""
+def launch(env: dict[str, str], key: str, select: str | None = None) -> subprocess.Popen[bytes]:
+    """`dagster job execute` of one partition (or `dagster asset materialize` of `select`): the
+    run's orchestration in that process, every step a Celery task."""
     dagster = str(Path(sys.executable).parent / "dagster")
-    command = [
-        dagster,
-        "job",
-        "execute",
-        "-m",
-        "wessley_dagster.definitions",
-        "-j",
-        "ingest_job",
-        "--tags",
-        json.dumps({"dagster/partition": key}),
-    ]
+    location = ["-m", "wessley_dagster.definitions"]
+    if select:
+        command = [dagster, "asset", "materialize", *location, "--select", select, "--partition", key]
+    else:
+        command = [
+            dagster,
+            "job",
+            "execute",
+            *location,
+            "-j",
+            "ingest_job",
+            "--tags",
+            json.dumps({"dagster/partition": key}),
+        ]
     return subprocess.Popen(
         command, env={**os.environ, **env}, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -112,7 +120,7 @@ def launch(env: dict[str, str], key: str) -> subprocess.Popen[bytes]:
 
 def finished(instance: DagsterInstance, key: str, process: subprocess.Popen[bytes]) -> str:
     output = process.communicate(timeout=600)[0].decode()
-    (run,) = [r for r in instance.get_runs() if r.tags.get("dagster/partition") == key]
+    run = next(r for r in instance.get_runs() if r.tags.get("dagster/partition") == key)  # the newest
     assert run.status == DagsterRunStatus.SUCCESS, output[-3000:]
     return run.run_id
 
@@ -145,11 +153,24 @@ def assert_landed(
     assert (row["status"], row["stage"]) == ("succeeded", "done")
 
 
+def embedding_steps(where: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {step: workers for step, workers in where.items() if step.startswith("embeddings.embed_batch[")}
+
+
+def assert_vectors_as_in_process(project: str, job: str, source: Path, env: dict[str, str]) -> None:
+    """The stored embeddings are those one process computes for the same chunks."""
+    stored = resources_for(env)["storage"].object_store().get(f"{project}/{job}/embeddings.json")
+    embeddings = Embeddings.model_validate_json(stored)
+    dense = dense_chunks(build_chunks(load(source)))
+    expected = [array("f", v).tolist() for v in HashingEmbedder().embed([c.dense_text for c in dense])]
+    assert embeddings.chunk_ids == [c.chunk_id for c in dense] and embeddings.vectors == expected
+
+
 def test_partitions_run_on_two_celery_workers(celery_env, workers):
     instance = DagsterInstance.get()
     project = unique("celery")
     uploads = uploads_dir(celery_env)
-    solo = stage_bundle(SYNTHETIC, uploads, project, "solo")
+    solo = stage_bundle(SPEEDUINO, uploads, project, "solo")
     pair = {
         stage_bundle(SPEEDUINO, uploads, project, "speeduino"): SPEEDUINO,
         stage_bundle(SYNTHETIC, uploads, project, "roadster"): SYNTHETIC,
@@ -164,7 +185,18 @@ def test_partitions_run_on_two_celery_workers(celery_env, workers):
     assert set().union(*where.values()) == names
     assert {step for step in where if step in EMBEDDED_STEPS} == EMBEDDED_STEPS
     assert all(where[step] == {w1} for step in EMBEDDED_STEPS)
-    assert_landed(instance, run_id, project, "solo", SYNTHETIC, celery_env)
+    assert_landed(instance, run_id, project, "solo", SPEEDUINO, celery_env)
+
+    # Its embeddings again with the cache emptied, alone, so that both workers are free: the four
+    # batches run on both, each embedding its part, and the vectors are one process's.
+    with resources_for(celery_env)["metadata"].store.engine.begin() as conn:
+        conn.execute(text("delete from embedding_cache"))
+    run_id = finished(instance, solo, launch(celery_env, solo, select="embeddings"))
+    batches = embedding_steps(step_workers(instance, run_id))
+    assert len(batches) == 4 and set().union(*batches.values()) == names
+    (made,) = instance.get_latest_materialization_events([AssetKey("embeddings")]).values()
+    assert made is not None and made.asset_materialization.metadata["embedded"].value == 296
+    assert_vectors_as_in_process(project, "solo", SPEEDUINO, celery_env)
 
     # Two partitions at once on the two workers: both land whole, no lock error, no lost point.
     processes = {key: launch(celery_env, key) for key in pair}

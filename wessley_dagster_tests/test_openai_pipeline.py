@@ -6,7 +6,8 @@ import pytest
 from dagster import materialize
 
 from wessley_dagster.assets.bundle import bundle
-from wessley_dagster.assets.chunks import chunks, embeddings
+from wessley_dagster.assets.chunks import chunks
+from wessley_dagster.assets.embeddings import embeddings
 from wessley_dagster.assets.extraction import components, netlist, text_spans
 from wessley_dagster_tests.conftest import SYNTHETIC, add_partitions, resources_for, stage_bundle, unique, uploads_dir
 from wessley_dagster_tests.fake_openai import KEY, FakeOpenAI
@@ -57,7 +58,7 @@ def test_a_wrong_key_fails_the_step_without_retries(env, instance, fake, monkeyp
     )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert failure.step_key == "embeddings"
+    assert failure.step_key == "embeddings.embed_batch[batch_0]"
     message = failure.event_specific_data.error.message
     assert "HTTP 401" in message and "sk-not" not in message
     assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from dagster import AssetKey, asset, materialize
+from dagster import AssetKey, AssetsDefinition, asset, materialize
 
 from wessley_dagster import cli
-from wessley_dagster.assets import bundle, chunks, exports, extraction, indexes, job_record
-from wessley_dagster.assets.chunks import Embeddings
+from wessley_dagster.assets import bundle, chunks, embeddings, exports, extraction, indexes, job_record
+from wessley_dagster.assets.embeddings import Embeddings
 from wessley_dagster.checks import ALL_CHECKS
 from wessley_dagster.domain.bundle import (
     Component,
@@ -21,7 +21,7 @@ from wessley_dagster.domain.bundle import (
     read_bundle,
     split_partition_key,
 )
-from wessley_dagster.domain.chunking import Chunk, build_chunks
+from wessley_dagster.domain.chunking import Chunk, build_chunks, dense_chunks
 from wessley_dagster.domain.exports import ExportFile
 from wessley_dagster.domain.graph_model import bundle_to_graph
 from wessley_dagster.partitions import ingestion_partitions
@@ -41,9 +41,9 @@ from wessley_dagster_tests.fake_postgrest import FakePostgrest
 
 ASSETS = [
     a
-    for module in (bundle, extraction, chunks, indexes, exports, job_record)
+    for module in (bundle, extraction, chunks, embeddings, indexes, exports, job_record)
     for a in vars(module).values()
-    if hasattr(a, "keys") and hasattr(a, "op")
+    if isinstance(a, AssetsDefinition)
 ]
 
 
@@ -218,7 +218,8 @@ def artifact_report(
         "components": len(components),
         "nets": len(netlist.nets),
         "chunks": len(chunks),
-        "vectors": len(embeddings.vectors) == len(chunks) and embeddings.chunk_ids == [c.chunk_id for c in chunks],
+        "vectors": embeddings.chunk_ids == [c.chunk_id for c in dense_chunks(chunks, embeddings.chunk_types)]
+        and len(embeddings.vectors) == len(embeddings.chunk_ids) > 0,
         "exports": {f.name: f.content_type for f in exports},
         "graphml": nx.read_graphml(io.BytesIO(next(f.data for f in exports if f.name == "graph.graphml"))).order(),
     }
@@ -280,7 +281,55 @@ def test_embeddings_are_cached_across_runs(env, resources, instance):
     again = run(key, resources, instance)
     materialization = again.asset_materializations_for_node("embeddings")[0]
     assert materialization.metadata["embedded"].value == 0
-    assert materialization.metadata["cached"].value == 24
+    # 24 chunks: the 20 components and nets have dense vectors, the 2 text windows and 2 pages not.
+    assert (materialization.metadata["cached"].value, materialization.metadata["sparse_only"].value) == (20, 4)
+
+
+def test_one_partition_embeds_in_batches_as_one_materialization(env, instance):
+    """Three batch steps give the vectors one step gives, and the asset is materialized once."""
+    project = unique("proj")
+    key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "roadster")
+    add_partitions(instance, key)
+    whole = run(key, resources_for(env), instance)
+    # Another home, so that nothing comes from the first run's embedding cache.
+    split_env = {**env, "WESSLEY_EMBED_BATCH_CHUNKS": "7", "WESSLEY_HOME": f"{env['WESSLEY_HOME']}-split"}
+    stage_bundle(SYNTHETIC, uploads_dir(split_env), project, "roadster")
+    split = run(key, resources_for(split_env), instance)
+    steps = {e.step_key for e in split.all_events if e.event_type_value == "STEP_SUCCESS"}
+    assert {s for s in steps if s.startswith("embeddings.embed_batch[")} == {
+        f"embeddings.embed_batch[batch_{n}]" for n in range(3)
+    }
+    (made,) = split.asset_materializations_for_node("embeddings")
+    assert (made.metadata["batches"].value, made.metadata["embedded"].value) == (3, 20)
+    vectors = [r.output_for_node("embeddings") for r in (whole, split)]
+    assert vectors[0] == vectors[1] and len(vectors[1].vectors) == 20
+
+
+def test_text_windows_are_sparse_only_unless_embedded(env, instance):
+    """By default a text window is found by its words (BM25) and not by the dense side; with
+    `text` in WESSLEY_DENSE_CHUNK_TYPES it is found by both."""
+    project = unique("proj")
+    key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "roadster")
+    add_partitions(instance, key)
+    question = "fuel pump relay"
+
+    def found(settings: dict[str, str], mode: str) -> int:
+        resources = resources_for(settings)
+        run(key, resources, instance)
+        hits = semantic_search(
+            resources["vectors"].store,
+            resources["embeddings_model"].embedder(),
+            project,
+            question,
+            chunk_types=["text"],
+            mode=mode,
+        )
+        resources["vectors"].store.close()
+        return len(hits)
+
+    assert found(env, "sparse") > 0 and found(env, "dense") == 0
+    embedded = {**env, "WESSLEY_DENSE_CHUNK_TYPES": "component,net,text"}
+    assert found(embedded, "dense") > 0
 
 
 def test_bad_bundle_fails_clearly_and_writes_nothing(env, resources, instance):

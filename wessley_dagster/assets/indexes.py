@@ -2,7 +2,6 @@
 
 from dagster import AssetExecutionContext, asset
 
-from wessley_dagster.assets.chunks import Embeddings
 from wessley_dagster.assets.common import (
     BACKEND_RETRY,
     EMBEDDED_VECTORS_POOL,
@@ -15,14 +14,14 @@ from wessley_dagster.assets.common import (
     record_stage,
     stored_in,
 )
+from wessley_dagster.assets.embeddings import Embeddings
 from wessley_dagster.domain.bundle import Component, Netlist, TextSpan, ValidatedUpload
-from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk
+from wessley_dagster.domain.chunking import CHUNKER_VERSION, Chunk, dense_chunks
 from wessley_dagster.domain.graph_model import GraphPayload, bundle_to_graph
-from wessley_dagster.domain.sparse import encode_document
 from wessley_dagster.io_managers.vectors import VectorBatch
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
-from wessley_dagster.stores.vectors import VectorPoint, point_id
+from wessley_dagster.stores.vectors import chunk_points
 
 
 @asset(
@@ -43,28 +42,19 @@ def vector_index(
     embeddings: Embeddings,
     metadata: MetadataResource,
 ) -> VectorBatch:
-    """Chunk vectors (dense, and BM25 sparse over identifier-aware tokens) with their payload,
-    filtered by project (tenant) at query time."""
+    """A point per chunk: BM25 sparse over identifier-aware tokens, the dense vector of an embedded
+    chunk type, and the chunk as payload, filtered by project (tenant) at query time."""
     project_id, job_id = job_ids(context)
     vehicle = bundle.manifest.vehicle
-    if embeddings.chunk_ids != [c.chunk_id for c in chunks]:
+    if embeddings.chunk_ids != [c.chunk_id for c in dense_chunks(chunks, embeddings.chunk_types)]:
         raise ValueError("embeddings are stale for these chunks: re-materialize embeddings")
-    points = [
-        VectorPoint(
-            id=point_id(project_id, job_id, chunk.chunk_id),
-            vector=vector,
-            sparse=encode_document(chunk.text, chunk.terms),
-            payload={
-                **chunk.model_dump(mode="json"),
-                "project_id": project_id,
-                "job_id": job_id,
-                "vehicle": f"{vehicle.year} {vehicle.make} {vehicle.model}",
-                "chunker_version": CHUNKER_VERSION,
-                "embedding_model": embeddings.model,
-            },
-        )
-        for chunk, vector in zip(chunks, embeddings.vectors, strict=True)
-    ]
+    extra = {
+        "vehicle": f"{vehicle.year} {vehicle.make} {vehicle.model}",
+        "chunker_version": CHUNKER_VERSION,
+        "embedding_model": embeddings.model,
+    }
+    dense = dict(zip(embeddings.chunk_ids, embeddings.vectors, strict=True))
+    points = chunk_points(project_id, job_id, chunks, dense, extra)
     record_stage(context, metadata)
     context.add_output_metadata({"chunker_version": CHUNKER_VERSION, "embedding_model": embeddings.model})
     return VectorBatch(project_id=project_id, job_id=job_id, dimension=embeddings.dimension, points=points)

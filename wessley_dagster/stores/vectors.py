@@ -2,21 +2,22 @@
 Qdrant server through qdrant-client (`qdrant_server.py`; its local mode serves the tests).
 
 One collection holds every project; `project_id` is a tenant keyword index and every query is
-filtered by it. Each point has a named dense vector and a named BM25 sparse vector whose IDF
-Qdrant computes (`Modifier.IDF`). Point ids are UUIDv5 of (project, job, chunk), so a re-run
+filtered by it. Each point has a named BM25 sparse vector whose IDF Qdrant computes
+(`Modifier.IDF`) and, if its chunk type is embedded (`WESSLEY_DENSE_CHUNK_TYPES`), a named dense
+vector; a point without one is found by the sparse side only. Point ids are UUIDv5 of (project, job, chunk), so a re-run
 overwrites in place; each load stamps `load_id` and then deletes the job's points with another.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from wessley_dagster.domain.chunking import DRAWING_ONLY
-from wessley_dagster.domain.sparse import SparseVector
+from wessley_dagster.domain.chunking import DRAWING_ONLY, Chunk
+from wessley_dagster.domain.sparse import SparseVector, encode_document
 
 POINT_NAMESPACE = uuid.UUID("6f1c1c62-5d0e-4a53-9d55-0d3b7f6e2a10")
 DENSE = "dense"
@@ -33,9 +34,29 @@ def point_id(project_id: str, job_id: str, chunk_id: str) -> str:
 
 class VectorPoint(BaseModel):
     id: str
-    vector: list[float]
+    vector: list[float] | None = None  # None: a sparse-only point
     sparse: SparseVector | None = None
     payload: dict[str, Any]
+
+
+def chunk_points(
+    project_id: str,
+    job_id: str,
+    chunks: Sequence[Chunk],
+    dense: Mapping[str, list[float]],
+    extra: Mapping[str, Any],
+) -> list[VectorPoint]:
+    """A point per chunk: its dense vector if it has one (by chunk id), BM25 over its whole text,
+    and the chunk with `extra` as payload."""
+    return [
+        VectorPoint(
+            id=point_id(project_id, job_id, chunk.chunk_id),
+            vector=dense.get(chunk.chunk_id),
+            sparse=encode_document(chunk.text, chunk.terms),
+            payload={**chunk.model_dump(mode="json"), "project_id": project_id, "job_id": job_id, **extra},
+        )
+        for chunk in chunks
+    ]
 
 
 class Hit(BaseModel):
@@ -46,7 +67,7 @@ class Hit(BaseModel):
 
 class StoredPoint(BaseModel):
     id: str
-    vector: list[float]
+    vector: list[float] | None
     sparse: SparseVector | None
     payload: dict[str, Any]
 
@@ -176,7 +197,7 @@ def stored_point(ident: Any, vectors: Any, payload: Any) -> StoredPoint:
     sparse = named.get(SPARSE)
     return StoredPoint(
         id=str(ident),
-        vector=list(named[DENSE]),
+        vector=list(named[DENSE]) if named.get(DENSE) is not None else None,
         sparse=SparseVector(list(sparse.indices), list(sparse.values)) if sparse is not None else None,
         payload=dict(payload or {}),
     )
