@@ -39,8 +39,11 @@ def build_launcher() -> None:
 
 
 class Neo4jServer:
-    def __init__(self, home: Path, port: int | None = None, heap: str = "1g") -> None:
+    """The launcher's Neo4j 5.26 on loopback; with `apoc`, APOC Core's procedures loaded too."""
+
+    def __init__(self, home: Path, port: int | None = None, heap: str = "1g", apoc: bool = False) -> None:
         self.home, self.port, self.heap = home, port or free_port(), heap
+        self.plugins = [str(LAUNCHER / "target" / "plugins")] if apoc else []
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -56,7 +59,10 @@ class Neo4jServer:
         log = open(self.home / "launcher.log", "ab")  # noqa: SIM115 - handed to the child process
         classpath = f"{JAR}{os.pathsep}{LAUNCHER / 'target' / 'lib' / '*'}"
         self.process = subprocess.Popen(
-            ["java", f"-Xmx{self.heap}", "-cp", classpath, "wessley.Neo4jLauncher", str(self.home), str(self.port)],
+            [
+                *("java", f"-Xmx{self.heap}", "-cp", classpath, "wessley.Neo4jLauncher"),
+                *(str(self.home), str(self.port), *self.plugins),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

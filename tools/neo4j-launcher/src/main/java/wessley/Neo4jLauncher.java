@@ -2,6 +2,7 @@ package wessley;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -10,12 +11,20 @@ import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 
-/** Usage: Neo4jLauncher HOME_DIR BOLT_PORT. Prints "READY <port>" once Bolt accepts connections. */
+/**
+ * Usage: Neo4jLauncher HOME_DIR BOLT_PORT [PLUGINS_DIR]. Prints "READY <port>" once Bolt accepts
+ * connections. With PLUGINS_DIR, the procedures of the jars there (APOC) are loaded and allowed.
+ */
 public final class Neo4jLauncher {
     public static void main(String[] args) throws InterruptedException {
         Path home = Path.of(args[0]).toAbsolutePath();
         int port = Integer.parseInt(args[1]);
-        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
+        DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(home);
+        if (args.length > 2) {
+            builder.setConfig(GraphDatabaseSettings.plugin_dir, Path.of(args[2]).toAbsolutePath())
+                    .setConfig(GraphDatabaseSettings.procedure_unrestricted, List.of("apoc.*"));
+        }
+        DatabaseManagementService dbms = builder
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(HttpConnector.enabled, false)
