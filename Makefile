@@ -9,7 +9,7 @@ DEV_PORT ?= 3000
 LAUNCHER := tools/neo4j-launcher
 LAUNCHER_JAR := $(LAUNCHER)/target/neo4j-launcher-1.0.jar
 
-.PHONY: install demo test dev serve lint bench bench-graph bench-search bench-api bench-scale bench-overhead java s3proxy postgres redis chromium stop clean
+.PHONY: install demo test dev serve lint bench bench-graph bench-embeddings bench-search bench-api bench-scale bench-overhead java s3proxy postgres redis chromium stop clean
 
 install: $(VENV)/.installed
 
@@ -87,7 +87,13 @@ bench: install
 	$(BIN)/python -m bench.embedding
 
 bench-graph: install $(LAUNCHER_JAR)
+	$(SYNC) --extra dev --extra bench
 	$(BIN)/python -m bench.graph_load
+
+# The default embedder's cost per 1,000 pages, and one partition's embeddings on Celery workers.
+bench-embeddings: install postgres redis
+	$(BIN)/python -m bench.embedding_cost
+	$(BIN)/python -m bench.embedding_fanout
 
 # Search quality on the repo's real boards, then hybrid query latency at 10k and 100k points.
 bench-search: install

@@ -57,7 +57,10 @@ class Neo4jServer:
         build_launcher()
         self.home.mkdir(parents=True, exist_ok=True)
         log = open(self.home / "launcher.log", "ab")  # noqa: SIM115 - handed to the child process
-        classpath = f"{JAR}{os.pathsep}{LAUNCHER / 'target' / 'lib' / '*'}"
+        # APOC on the classpath too: its extension (ApocConfig, which its procedures inject) is
+        # found there; the plugins folder is where Neo4j looks for procedures.
+        jars = [JAR, LAUNCHER / "target" / "lib" / "*", *(Path(p) / "*" for p in self.plugins)]
+        classpath = os.pathsep.join(str(j) for j in jars)
         self.process = subprocess.Popen(
             [
                 *("java", f"-Xmx{self.heap}", "-cp", classpath, "wessley.Neo4jLauncher"),
