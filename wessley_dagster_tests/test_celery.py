@@ -170,11 +170,9 @@ def test_partitions_run_on_two_celery_workers(celery_env, workers):
     instance = DagsterInstance.get()
     project = unique("celery")
     uploads = uploads_dir(celery_env)
-    solo = stage_bundle(SPEEDUINO, uploads, project, "solo")
-    pair = {
-        stage_bundle(SPEEDUINO, uploads, project, "speeduino"): SPEEDUINO,
-        stage_bundle(SYNTHETIC, uploads, project, "roadster"): SYNTHETIC,
-    }
+    solo = stage_bundle(SYNTHETIC, uploads, project, "solo")
+    speeduino = stage_bundle(SPEEDUINO, uploads, project, "speeduino")
+    pair = {speeduino: SPEEDUINO, stage_bundle(SYNTHETIC, uploads, project, "roadster"): SYNTHETIC}
     add_partitions(instance, solo, *pair)
     names = {w.worker_name for w in workers.values()}
     w1 = workers["w1"].worker_name
@@ -185,18 +183,7 @@ def test_partitions_run_on_two_celery_workers(celery_env, workers):
     assert set().union(*where.values()) == names
     assert {step for step in where if step in EMBEDDED_STEPS} == EMBEDDED_STEPS
     assert all(where[step] == {w1} for step in EMBEDDED_STEPS)
-    assert_landed(instance, run_id, project, "solo", SPEEDUINO, celery_env)
-
-    # Its embeddings again with the cache emptied, alone, so that both workers are free: the four
-    # batches run on both, each embedding its part, and the vectors are one process's.
-    with resources_for(celery_env)["metadata"].store.engine.begin() as conn:
-        conn.execute(text("delete from embedding_cache"))
-    run_id = finished(instance, solo, launch(celery_env, solo, select="embeddings"))
-    batches = embedding_steps(step_workers(instance, run_id))
-    assert len(batches) == 4 and set().union(*batches.values()) == names
-    (made,) = instance.get_latest_materialization_events([AssetKey("embeddings")]).values()
-    assert made is not None and made.asset_materialization.metadata["embedded"].value == 296
-    assert_vectors_as_in_process(project, "solo", SPEEDUINO, celery_env)
+    assert_landed(instance, run_id, project, "solo", SYNTHETIC, celery_env)
 
     # Two partitions at once on the two workers: both land whole, no lock error, no lost point.
     processes = {key: launch(celery_env, key) for key in pair}
@@ -205,3 +192,14 @@ def test_partitions_run_on_two_celery_workers(celery_env, workers):
     run_ids = {key: finished(instance, key, process) for key, process in processes.items()}
     for key, run_id in run_ids.items():
         assert_landed(instance, run_id, project, key.split("__")[1], pair[key], celery_env)
+
+    # The Speeduino's embeddings again with the cache emptied, alone, so that both workers are
+    # free: its four batches run on both, each embedding its part, and the vectors are one process's.
+    with resources_for(celery_env)["metadata"].store.engine.begin() as conn:
+        conn.execute(text("delete from embedding_cache"))
+    run_id = finished(instance, speeduino, launch(celery_env, speeduino, select="embeddings"))
+    batches = embedding_steps(step_workers(instance, run_id))
+    assert len(batches) == 4 and set().union(*batches.values()) == names
+    (made,) = instance.get_latest_materialization_events([AssetKey("embeddings")]).values()
+    assert made is not None and made.asset_materialization.metadata["embedded"].value == 296
+    assert_vectors_as_in_process(project, "speeduino", SPEEDUINO, celery_env)

@@ -285,16 +285,23 @@ def test_embeddings_are_cached_across_runs(env, resources, instance):
     assert (materialization.metadata["cached"].value, materialization.metadata["sparse_only"].value) == (20, 4)
 
 
+def index_only(key, resources, instance):
+    """The assets up to the vector index, without the graph, the exports and the checks."""
+    wanted = {"bundle", "text_spans", "components", "netlist", "chunks", "embeddings", "vector_index"}
+    assets = [a for a in ASSETS if a.key.path[-1] in wanted]
+    return materialize(assets, partition_key=key, resources=resources, instance=instance)
+
+
 def test_one_partition_embeds_in_batches_as_one_materialization(env, instance):
     """Three batch steps give the vectors one step gives, and the asset is materialized once."""
     project = unique("proj")
     key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "roadster")
     add_partitions(instance, key)
-    whole = run(key, resources_for(env), instance)
+    whole = index_only(key, resources_for(env), instance)
     # Another home, so that nothing comes from the first run's embedding cache.
     split_env = {**env, "WESSLEY_EMBED_BATCH_CHUNKS": "7", "WESSLEY_HOME": f"{env['WESSLEY_HOME']}-split"}
     stage_bundle(SYNTHETIC, uploads_dir(split_env), project, "roadster")
-    split = run(key, resources_for(split_env), instance)
+    split = index_only(key, resources_for(split_env), instance)
     steps = {e.step_key for e in split.all_events if e.event_type_value == "STEP_SUCCESS"}
     assert {s for s in steps if s.startswith("embeddings.embed_batch[")} == {
         f"embeddings.embed_batch[batch_{n}]" for n in range(3)
@@ -311,25 +318,22 @@ def test_text_windows_are_sparse_only_unless_embedded(env, instance):
     project = unique("proj")
     key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "roadster")
     add_partitions(instance, key)
-    question = "fuel pump relay"
 
-    def found(settings: dict[str, str], mode: str) -> int:
+    def found(settings: dict[str, str]) -> dict[str, int]:
+        """How many text windows each side finds for the question, after indexing with `settings`."""
         resources = resources_for(settings)
-        run(key, resources, instance)
-        hits = semantic_search(
-            resources["vectors"].store,
-            resources["embeddings_model"].embedder(),
-            project,
-            question,
-            chunk_types=["text"],
-            mode=mode,
-        )
-        resources["vectors"].store.close()
-        return len(hits)
+        index_only(key, resources, instance)
+        store, embedder = resources["vectors"].store, resources["embeddings_model"].embedder()
+        hits = {
+            mode: len(semantic_search(store, embedder, project, "fuel pump relay", chunk_types=["text"], mode=mode))
+            for mode in ("sparse", "dense")
+        }
+        store.close()
+        return hits
 
-    assert found(env, "sparse") > 0 and found(env, "dense") == 0
-    embedded = {**env, "WESSLEY_DENSE_CHUNK_TYPES": "component,net,text"}
-    assert found(embedded, "dense") > 0
+    default = found(env)
+    assert default["sparse"] > 0 and default["dense"] == 0
+    assert found({**env, "WESSLEY_DENSE_CHUNK_TYPES": "component,net,text"})["dense"] > 0
 
 
 def test_bad_bundle_fails_clearly_and_writes_nothing(env, resources, instance):

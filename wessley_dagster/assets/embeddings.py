@@ -1,7 +1,8 @@
-"""Embeddings of a partition's chunks, spread over the run's workers: the distinct texts still to
-embed are cut into batches of `WESSLEY_EMBED_BATCH_CHUNKS`, each batch is a step of its own (a
-Dagster dynamic output, so under Celery each runs on whichever worker is free), and one last step
-assembles the vectors from the cache the batches filled. It is one asset, materialized once.
+"""Embeddings of a partition's chunks, spread over the run's workers: the distinct texts are cut
+into batches of `WESSLEY_EMBED_BATCH_CHUNKS`, each batch is a step of its own that embeds what the
+cache lacks (a Dagster dynamic output, so under Celery each runs on whichever worker is free), and
+one last step assembles the vectors from the cache the batches filled. It is one asset,
+materialized once.
 
 The batches go between steps through the run's `io_manager` (Dagster's filesystem one under
 `DAGSTER_HOME`): Celery workers on several machines need it on shared storage."""
@@ -51,14 +52,10 @@ class Embeddings(BaseModel):
     vectors: Vectors
 
 
-def _dense_texts(chunks: list[Chunk], embeddings_model: EmbeddingsResource) -> list[str]:
-    return [c.dense_text for c in dense_chunks(chunks, embeddings_model.dense_chunk_types)]
-
-
 @op(out=DynamicOut(list[str]), tags=TAGS)
 def embedding_batches(chunks: list[Chunk], embeddings_model: EmbeddingsResource) -> Iterator[DynamicOutput[list[str]]]:
     """The distinct texts to embed, in batches; an empty partition still gives one (empty) batch."""
-    texts = list(dict.fromkeys(_dense_texts(chunks, embeddings_model)))
+    texts = list(dict.fromkeys(c.dense_text for c in dense_chunks(chunks, embeddings_model.dense_chunk_types)))
     size = embeddings_model.batch_chunks
     for number, start in enumerate(range(0, max(len(texts), 1), size)):
         yield DynamicOutput(texts[start : start + size], mapping_key=f"batch_{number}")
