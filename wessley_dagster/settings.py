@@ -242,14 +242,14 @@ class Settings(BaseModel):
         DENSE_CHUNK_TYPES,
         "the chunk types given a dense vector, comma-separated (`component`, `net`, `text`, `page`); the others are "
         "found by BM25 alone. The default is what the default search reads (`bench/search_quality.py`); add `text` "
-        "to search text windows by meaning, at several times the embedding cost.",
+        "to search text windows by meaning (a window costs about three times a part's description to embed).",
         EMBEDDINGS,
         shown="`component,net`",
     )
     wessley_embed_batch_chunks: PositiveInt = var(
         2000,
-        "distinct chunk texts per embedding step: a partition's embeddings are that many steps, which Celery workers "
-        "share (`WESSLEY_EXECUTOR=celery`).",
+        "distinct chunk texts per embedding step: a partition's embeddings are cut into steps of that many texts, "
+        "which Celery workers share (`WESSLEY_EXECUTOR=celery`).",
         EMBEDDINGS,
     )
     openai_api_key: str = var(
