@@ -64,7 +64,7 @@ def materialize(env: dict[str, str], key: str, select: str) -> float:
     return time.perf_counter() - started
 
 
-def stored_vectors(env: dict[str, str], key: str) -> str:
+def stored_digest_then_empty_cache(env: dict[str, str], key: str) -> str:
     """A digest of the stored `embeddings` artifact, and the embedding cache emptied for the next way."""
     resources = build_resources(Settings.from_env(env))
     project_id, job_id = split_partition_key(key)
@@ -119,10 +119,10 @@ def each_way(env: dict[str, str], tiles: int, logs: Path) -> tuple[dict[str, flo
     key = subprocess.run(command, env=env, cwd=REPO, check=True, capture_output=True, text=True).stdout.split()[-1]
     materialize(env, key, "*chunks")
     seconds, digests = {"in_process": materialize(env, key, "embeddings")}, {}
-    digests["in_process"] = stored_vectors(env, key)
+    digests["in_process"] = stored_digest_then_empty_cache(env, key)
     for count in (1, 2):
         seconds[f"celery_{count}"] = with_workers(env, key, count, logs)
-        digests[f"celery_{count}"] = stored_vectors(env, key)
+        digests[f"celery_{count}"] = stored_digest_then_empty_cache(env, key)
     return seconds, digests
 
 
