@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from dagster import DynamicOut, DynamicOutput, OpExecutionContext, Out, graph_asset, op
-from pydantic import BaseModel, BeforeValidator, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer
 
 from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, OWNERS, TAGS, record_stage, stored_in
 from wessley_dagster.domain.chunking import Chunk, ChunkType, dense_chunks
@@ -47,7 +47,8 @@ class Embeddings(BaseModel):
 
     model: str
     dimension: int
-    chunk_types: list[ChunkType]
+    # An artifact written before chunk types could go without a dense vector embedded them all.
+    chunk_types: list[ChunkType] = Field(default_factory=lambda: list(ChunkType))
     chunk_ids: list[str]
     vectors: Vectors
 

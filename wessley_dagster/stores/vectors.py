@@ -4,8 +4,9 @@ Qdrant server through qdrant-client (`qdrant_server.py`; its local mode serves t
 One collection holds every project; `project_id` is a tenant keyword index and every query is
 filtered by it. Each point has a named BM25 sparse vector whose IDF Qdrant computes
 (`Modifier.IDF`) and, if its chunk type is embedded (`WESSLEY_DENSE_CHUNK_TYPES`), a named dense
-vector; a point without one is found by the sparse side only. Point ids are UUIDv5 of (project, job, chunk), so a re-run
-overwrites in place; each load stamps `load_id` and then deletes the job's points with another.
+vector; a point without one is found by the sparse side only. Point ids are UUIDv5 of (project,
+job, chunk), so a re-run overwrites in place; each load stamps `load_id` and then deletes the
+job's points with another.
 """
 
 from __future__ import annotations
