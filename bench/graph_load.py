@@ -21,6 +21,7 @@ import json
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def full_rewrite_load(store: GraphStore, payload: GraphPayload) -> None:
     load_id = uuid.uuid4().hex
     # A writer of the job that keeps no digests must drop the loader's (as the loader does before
     # its first write): the next load then looks at every section.
-    store._write(f"MATCH (d:{DIGEST} {{key: $k}}) DELETE d", k=f"{payload.project_id}/{payload.job_id}")
+    store.forget_digests(payload.project_id, payload.job_id)
     for label, rows in payload.nodes.items():  # rows without a hash: MERGE clears the stored one
         store._write_nodes(payload, label, rows, load_id, create=False, batch_size=5000)
     for group in payload.rels:
@@ -91,9 +92,26 @@ def node_id(label: str, key: str) -> str:
     return f"{label}:{key}"
 
 
-def peer_props(props: dict[str, Any]) -> dict[str, Any]:
-    """A node's properties for a peer, whose identity property is `id`: a part's own `id` becomes `ref`."""
-    return {("ref" if name == "id" else name): value for name, value in props.items()}
+def peer_nodes(payload: GraphPayload) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Each node as a peer takes it: (id unique across labels, label, properties), a part's own
+    `id` property renamed `ref`, as `id` is the peers' identity property."""
+    for label, rows in payload.nodes.items():
+        for row in rows:
+            props = {("ref" if name == "id" else name): value for name, value in row["props"].items()}
+            yield node_id(label, row["key"]), label, props
+
+
+def peer_rels(payload: GraphPayload) -> Iterator[tuple[str, str, str, str, str]]:
+    """Each relationship as a peer takes it: (start id, start label, end id, end label, type)."""
+    for group in payload.all_rels():
+        for start, end in group.pairs:
+            yield (
+                node_id(group.start_label, start),
+                group.start_label,
+                node_id(group.end_label, end),
+                group.end_label,
+                group.type,
+            )
 
 
 def graphrag_writer(driver: Any) -> Any:
@@ -104,16 +122,8 @@ def graphrag_writer(driver: Any) -> Any:
     writer = Neo4jWriter(driver, batch_size=1000)
 
     def prepared(payload: GraphPayload) -> Any:
-        nodes = [
-            Neo4jNode(id=node_id(lb, r["key"]), label=lb, properties=peer_props(r["props"]))
-            for lb, rows in payload.nodes.items()
-            for r in rows
-        ]
-        rels = [
-            Neo4jRelationship(start_node_id=node_id(g.start_label, a), end_node_id=node_id(g.end_label, b), type=g.type)
-            for g in payload.all_rels()
-            for a, b in g.pairs
-        ]
+        nodes = [Neo4jNode(id=i, label=label, properties=props) for i, label, props in peer_nodes(payload)]
+        rels = [Neo4jRelationship(start_node_id=s, end_node_id=e, type=t) for s, _, e, _, t in peer_rels(payload)]
         graph = Neo4jGraph(nodes=nodes, relationships=rels)
 
         def write() -> None:
@@ -137,19 +147,10 @@ def langchain_writer(uri: str, auth: tuple[str, str]) -> Any:
     source = Document(page_content="bench")
 
     def prepared(payload: GraphPayload) -> Any:
-        nodes = [
-            Node(id=node_id(lb, r["key"]), type=lb, properties=peer_props(r["props"]))
-            for lb, rows in payload.nodes.items()
-            for r in rows
-        ]
+        nodes = [Node(id=i, type=label, properties=props) for i, label, props in peer_nodes(payload)]
         rels = [
-            Relationship(
-                source=Node(id=node_id(g.start_label, a), type=g.start_label),
-                target=Node(id=node_id(g.end_label, b), type=g.end_label),
-                type=g.type,
-            )
-            for g in payload.all_rels()
-            for a, b in g.pairs
+            Relationship(source=Node(id=s, type=sl), target=Node(id=e, type=el), type=t)
+            for s, sl, e, el, t in peer_rels(payload)
         ]
         step = 5000
         documents = [

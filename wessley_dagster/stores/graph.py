@@ -83,8 +83,8 @@ def section_digests(payload: GraphPayload) -> dict[str, str]:
     return sections
 
 
-def _digest_key(payload: GraphPayload) -> str:
-    return f"{payload.project_id}/{payload.job_id}"  # ids never hold a slash
+def _digest_key(project_id: str, job_id: str) -> str:
+    return f"{project_id}/{job_id}"  # ids never hold a slash
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ class GraphStore:
         if changed:
             self._write(
                 f"MERGE (d:{DIGEST} {{key: $k}}) SET d.sections = $s, d.load_id = $l",
-                k=_digest_key(payload),
+                k=_digest_key(payload.project_id, payload.job_id),
                 s=json.dumps(sections, sort_keys=True),
                 l=load_id,
             )
@@ -192,14 +192,21 @@ class GraphStore:
     def _changed_sections(self, payload: GraphPayload, sections: dict[str, str]) -> set[str]:
         """The sections whose digest is not the last complete load's (all of them, every job label
         included, when none is recorded), the recorded digests forgotten if any differs."""
-        rows = self.read(f"MATCH (d:{DIGEST} {{key: $k}}) RETURN d.sections AS s", k=_digest_key(payload))
+        rows = self.read(
+            f"MATCH (d:{DIGEST} {{key: $k}}) RETURN d.sections AS s", k=_digest_key(payload.project_id, payload.job_id)
+        )
         if not rows or rows[0]["s"] is None:
             return set(sections) | {f"node:{label}" for label in JOB_LABELS}
         previous = json.loads(rows[0]["s"])
         changed = {name for name in sections.keys() | previous.keys() if sections.get(name) != previous.get(name)}
         if changed:
-            self._write(f"MATCH (d:{DIGEST} {{key: $k}}) DELETE d", k=_digest_key(payload))
+            self.forget_digests(payload.project_id, payload.job_id)
         return changed
+
+    def forget_digests(self, project_id: str, job_id: str) -> None:
+        """Drop what the job's last complete load recorded, so that its next load looks at every
+        section: what a load does before its first write, and any other writer of the job must."""
+        self._write(f"MATCH (d:{DIGEST} {{key: $k}}) DELETE d", k=_digest_key(project_id, job_id))
 
     def _write_nodes(
         self, payload: GraphPayload, label: str, rows: list[dict[str, Any]], load_id: str, create: bool, batch_size: int

@@ -142,7 +142,7 @@ def test_a_reload_looks_only_at_the_sections_whose_digest_changed(store, monkeyp
     # A load interrupted after it forgot the digests, and a node lost meanwhile: the next load
     # looks at every section and leaves the graph a fresh load of the bundle leaves.
     reads.clear()
-    store._write("MATCH (d:GraphDigest {key: $k}) DELETE d", k=f"{project}/job")
+    store.forget_digests(project, "job")
     store._write("MATCH (n:Pin {project_id: $p, job_id: 'job'}) WITH n LIMIT 1 DETACH DELETE n", p=project)
     store.load(bundle_to_graph(changed))
     assert len(reads) == len(JOB_LABELS) + len(bundle_to_graph(changed).rels)
