@@ -4,8 +4,10 @@ sensor, then `ingest_job` in process. For each size: per-step seconds, the run's
 embedded ArcadeDB server's, and each step's growth exponent between the two largest sizes. The
 peer is the same small job's checks on an empty store and beside the largest one (the checks'
 time must not depend on other jobs). Each size runs in a fresh process and home.
-Run: `.venv/bin/python -m bench.e2e_scale [--tiles 1,8,39,111] [--embeddings wordllama]` (one tile: the
-repo's 9 pages)
+With `--embeddings openai` the runs embed through the OpenAI provider against the tests' local
+stand-in for the API (`fake_openai.py`), which answers each request after `--latency` seconds.
+Run: `.venv/bin/python -m bench.e2e_scale [--tiles 1,8,39,111] [--embeddings wordllama|openai]`
+(one tile: the repo's 9 pages)
 """
 
 from __future__ import annotations
@@ -177,6 +179,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tiles", default="1,8,39,111")
     parser.add_argument("--embeddings", default="", help="WESSLEY_EMBEDDINGS for the runs (default: the default)")
+    parser.add_argument("--latency", type=float, default=0.2, help="seconds per request of the local OpenAI API")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child process: one size
     parser.add_argument("--small", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -184,8 +187,13 @@ def main() -> None:
         print("figures: " + json.dumps(one_size(args.one, Path(os.environ["WESSLEY_HOME"]), args.small)))
         return
 
+    from wessley_dagster_tests.fake_openai import KEY, FakeOpenAI
     from wessley_dagster_tests.servers import free_port
 
+    provider = {"WESSLEY_EMBEDDINGS": args.embeddings} if args.embeddings else {}
+    if args.embeddings == "openai":
+        api = FakeOpenAI(latency=args.latency).start()
+        provider |= {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": api.base_url}
     sizes = [int(t) for t in args.tiles.split(",")]
     results = []
     baseline_checks = None
@@ -195,9 +203,7 @@ def main() -> None:
             dagster_home.mkdir()
             (dagster_home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
             ports = {"WESSLEY_ARCADEDB_BOLT_PORT": str(free_port()), "WESSLEY_ARCADEDB_HTTP_PORT": str(free_port())}
-            env = {**os.environ, "WESSLEY_HOME": str(home), "DAGSTER_HOME": str(dagster_home), **ports}
-            if args.embeddings:
-                env["WESSLEY_EMBEDDINGS"] = args.embeddings
+            env = {**os.environ, "WESSLEY_HOME": str(home), "DAGSTER_HOME": str(dagster_home), **ports, **provider}
             small = tiles == max(sizes)
             command = [sys.executable, "-m", "bench.e2e_scale", "--one", str(tiles), *(["--small"] if small else [])]
             try:

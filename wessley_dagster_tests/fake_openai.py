@@ -4,16 +4,17 @@ It checks every request as the API reference documents it (`POST /v1/embeddings`
 Bearer <key>`, a JSON body with `model`, an `input` list of 1 to 2,048 strings each within 8,192
 tokens and 300,000 in all, optional `dimensions`, `encoding_format`) and answers in the documented
 shape (`{"object": "list", "data": [{"object": "embedding", "index", "embedding"}], "model",
-"usage": {"prompt_tokens", "total_tokens"}}`), listing the data in reverse order to prove that the
+"usage": {"prompt_tokens", "total_tokens"}}`; each embedding as JSON numbers, or for
+`encoding_format: base64` as float32 little-endian bytes in base64), listing the data in reverse order to prove that the
 client orders by index. Faults are scripted: 429 with or without `Retry-After`, 500, a dropped
 connection. A request that breaks the contract is answered 400 and recorded as a violation.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
-import math
 import threading
 import time
 from collections import deque
@@ -21,16 +22,28 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import numpy as np
+
 from wessley_dagster.stores.openai_embedder import MAX_INPUT_TOKENS, MAX_INPUTS, MAX_REQUEST_TOKENS, count_tokens
 
 KEY = "sk-test-0123456789abcdef"
 
 
+def _unit(text: str, dimensions: int) -> np.ndarray:
+    raw = np.frombuffer(hashlib.shake_256(text.encode()).digest(dimensions), np.uint8).astype(np.float64) - 127.5
+    return raw / np.linalg.norm(raw)
+
+
 def vector_for(text: str, dimensions: int) -> list[float]:
     """A deterministic unit vector per text, as a real model would give the same text the same vector."""
-    raw = [(b - 127.5) for b in hashlib.shake_256(text.encode()).digest(dimensions)]
-    norm = math.sqrt(sum(v * v for v in raw))
-    return [v / norm for v in raw]
+    return _unit(text, dimensions).tolist()
+
+
+def encoded(text: str, dimensions: int, encoding_format: str) -> list[float] | str:
+    """The vector as the API sends it: JSON numbers, or float32 little-endian bytes in base64."""
+    if encoding_format == "base64":
+        return base64.b64encode(_unit(text, dimensions).astype("<f4").tobytes()).decode()
+    return vector_for(text, dimensions)
 
 
 @dataclass
@@ -119,8 +132,9 @@ class FakeOpenAI:
             )
         time.sleep(self.latency)
         size = body.get("dimensions", self.default_dimensions)
+        how = body.get("encoding_format", "float")
         data = [
-            {"object": "embedding", "index": i, "embedding": vector_for(text, size)} for i, text in enumerate(inputs)
+            {"object": "embedding", "index": i, "embedding": encoded(text, size, how)} for i, text in enumerate(inputs)
         ]
         usage = {"prompt_tokens": sum(sizes), "total_tokens": sum(sizes)}
         return self._send(handler, 200, {"object": "list", "data": data[::-1], "model": body["model"], "usage": usage})

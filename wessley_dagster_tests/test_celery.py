@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
 from sqlalchemy import create_engine, text
@@ -163,7 +164,7 @@ def assert_vectors_as_in_process(project: str, job: str, source: Path, env: dict
     embeddings = Embeddings.model_validate_json(stored)
     dense = dense_chunks(build_chunks(load(source)))
     expected = [array("f", v).tolist() for v in HashingEmbedder().embed([c.dense_text for c in dense])]
-    assert embeddings.chunk_ids == [c.chunk_id for c in dense] and embeddings.vectors == expected
+    assert embeddings.chunk_ids == [c.chunk_id for c in dense] and np.array_equal(embeddings.vectors, expected)
 
 
 def test_partitions_run_on_two_celery_workers(celery_env, workers):

@@ -19,6 +19,8 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from wessley_dagster.domain.e5_onnx import E5Onnx
 
 Vector = list[float]
@@ -225,3 +227,17 @@ def embed_cached(embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache
         cache.put_many(key, fresh)
         known.update(fresh)
     return [known[h] for h in hashes], len(missing)
+
+
+def embed_cached_matrix(
+    embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache, rows_at_once: int = 2000
+) -> tuple[np.ndarray, int]:
+    """`embed_cached` into one float32 matrix, `rows_at_once` texts at a time: only that many
+    vectors are ever Python lists. Returns (the matrix in input order, number newly embedded)."""
+    matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    fresh = 0
+    for start in range(0, len(texts), rows_at_once):
+        vectors, embedded = embed_cached(embedder, texts[start : start + rows_at_once], cache)
+        matrix[start : start + len(vectors)] = vectors
+        fresh += embedded
+    return matrix, fresh

@@ -15,6 +15,7 @@ error names the status and the request's size, and never the key.
 
 from __future__ import annotations
 
+import base64
 import math
 import threading
 from collections import Counter
@@ -23,6 +24,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import openai
 
 from wessley_dagster.domain.embedders import Batch, EmbeddingError, Vector
@@ -140,7 +142,9 @@ class OpenAIEmbedder:
             response = self._client.embeddings.create(
                 model=self._model,
                 input=request.inputs,
-                encoding_format="float",
+                # float32 little-endian in base64, as the API documents it: a third of the bytes of
+                # JSON numbers, and decoded by numpy instead of validated number by number.
+                encoding_format="base64",
                 **({"dimensions": self._dimensions} if self._dimensions else {}),
             )
         except openai.AuthenticationError:
@@ -169,7 +173,7 @@ class OpenAIEmbedder:
             self._usage["inputs"] += len(request.inputs)
             self._usage["prompt_tokens"] += response.usage.prompt_tokens
             self._usage["total_tokens"] += response.usage.total_tokens
-        return [list(item.embedding) for item in data]
+        return [np.frombuffer(base64.b64decode(item.embedding), dtype="<f4").tolist() for item in data]
 
     def embed_batches(self, texts: Sequence[str]) -> Iterator[Batch]:
         """Packed requests, at most `max_in_flight` at a time; each text's vector as soon as all

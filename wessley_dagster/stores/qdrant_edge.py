@@ -101,7 +101,7 @@ class EdgeVectorStore:
         return int(self._config()["vectors"][DENSE]["size"])
 
     def _vectors(self, point: VectorPoint) -> dict[str, Any]:
-        vectors: dict[str, Any] = {} if point.vector is None else {DENSE: point.vector}
+        vectors: dict[str, Any] = {} if point.vector is None else {DENSE: point.vector.tolist()}
         if point.sparse is not None:
             vectors[SPARSE] = self._qe.SparseVector(point.sparse.indices, point.sparse.values)
         return vectors

@@ -59,7 +59,7 @@ class QdrantServerVectorStore:
         return int(vectors[DENSE].size)  # type: ignore[index]
 
     def _vectors(self, point: VectorPoint) -> dict[str, Any]:
-        vectors: dict[str, Any] = {} if point.vector is None else {DENSE: point.vector}
+        vectors: dict[str, Any] = {} if point.vector is None else {DENSE: point.vector.tolist()}
         if point.sparse is not None:
             vectors[SPARSE] = self.models.SparseVector(indices=point.sparse.indices, values=point.sparse.values)
         return vectors

@@ -38,7 +38,7 @@ def test_requests_and_answers_follow_the_api(fake):
         "model": "text-embedding-3-small",
         "input": texts,
         "dimensions": 64,
-        "encoding_format": "float",
+        "encoding_format": "base64",
     }
     assert vectors == [pytest.approx(vector_for(t, 64)) for t in texts]  # answered in reverse, put back in order
 
