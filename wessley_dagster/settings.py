@@ -247,9 +247,10 @@ class Settings(BaseModel):
         shown="`component,net`",
     )
     wessley_embed_batch_chunks: PositiveInt = var(
-        2000,
+        8192,
         "distinct chunk texts per embedding step: a partition's embeddings are cut into steps of that many texts, "
-        "which Celery workers share (`WESSLEY_EXECUTOR=celery`).",
+        "which Celery workers share (`WESSLEY_EXECUTOR=celery`). The default keeps four OpenAI requests of "
+        "2,048 inputs in flight in each step.",
         EMBEDDINGS,
     )
     openai_api_key: str = var(

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, OWNERS, TAGS, record_stage, stored_in
 from wessley_dagster.domain.chunking import Chunk, ChunkType, dense_chunks
-from wessley_dagster.domain.embedders import embed_cached, embed_cached_matrix
+from wessley_dagster.domain.embedders import embed_cached
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.metadata import MetadataResource
@@ -89,7 +89,7 @@ def assemble_embeddings(
     embedder = embeddings_model.embedder()
     dense = dense_chunks(chunks, embeddings_model.dense_chunk_types)
     with retry_only_transient("embeddings"):
-        vectors, missed = embed_cached_matrix(embedder, [c.dense_text for c in dense], metadata.store)
+        vectors, missed = embed_cached(embedder, [c.dense_text for c in dense], metadata.store)
     totals: dict[str, int] = {}
     for done in batches:
         for name, value in done.items():

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache, cached_property
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 
 from wessley_dagster.domain.e5_onnx import E5Onnx
 
-Vector = list[float]
+Vector = list[float] | np.ndarray  # a float32 row where the provider gives one
 # (positions in the texts given, their vectors): what one request or local batch returns.
 Batch = tuple[list[int], list[Vector]]
 
@@ -83,9 +82,11 @@ class LocalEmbedder:
 
 
 class EmbeddingCache(Protocol):
-    def get_many(self, model: str, hashes: Iterable[str]) -> Mapping[str, Vector]: ...
+    """Vectors by (model, sha256 of the text), as float32 rows."""
 
-    def put_many(self, model: str, vectors: Mapping[str, Vector]) -> None: ...
+    def get_many(self, model: str, hashes: Iterable[str]) -> Mapping[str, np.ndarray]: ...
+
+    def put_many(self, model: str, vectors: Mapping[str, np.ndarray]) -> None: ...
 
 
 def text_hash(text: str) -> str:
@@ -210,8 +211,10 @@ def cache_key(embedder: Embedder) -> str:
     return f"{embedder.model}@{embedder.dimension}"
 
 
-def embed_cached(embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache) -> tuple[list[Vector], int]:
-    """Embed texts, reusing cached vectors. Returns (vectors in input order, number newly embedded).
+def embed_cached(embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache) -> tuple[np.ndarray, int]:
+    """Embed texts, reusing cached vectors. Returns (a float32 row per text in input order, number
+    newly embedded). Rows stay float32 throughout: as Python floats a 1,000-page vehicle's 1,536-d
+    vectors take about 2 GB.
 
     Each batch is cached as soon as it is back: if a later one fails, a rerun embeds only the rest."""
     key = cache_key(embedder)
@@ -220,24 +223,13 @@ def embed_cached(embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache
     missing = list({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
     for positions, vectors in embedder.embed_batches([t for _, t in missing]):
         # Rounded to float32 now, as the cache stores them, so a cached run equals a fresh one.
-        fresh = {missing[i][0]: array("f", v).tolist() for i, v in zip(positions, vectors, strict=True)}
-        for vector in fresh.values():
-            if len(vector) != embedder.dimension:
-                raise ValueError(f"{embedder.model} returned {len(vector)} dimensions, expected {embedder.dimension}")
+        rows = np.asarray(vectors, dtype=np.float32).reshape(len(positions), -1)
+        if rows.shape[1] != embedder.dimension:
+            raise ValueError(f"{embedder.model} returned {rows.shape[1]} dimensions, expected {embedder.dimension}")
+        fresh = {missing[i][0]: row for i, row in zip(positions, rows, strict=True)}
         cache.put_many(key, fresh)
         known.update(fresh)
-    return [known[h] for h in hashes], len(missing)
-
-
-def embed_cached_matrix(
-    embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache, rows_at_once: int = 2000
-) -> tuple[np.ndarray, int]:
-    """`embed_cached` into one float32 matrix, `rows_at_once` texts at a time: only that many
-    vectors are ever Python lists. Returns (the matrix in input order, number newly embedded)."""
     matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    fresh = 0
-    for start in range(0, len(texts), rows_at_once):
-        vectors, embedded = embed_cached(embedder, texts[start : start + rows_at_once], cache)
-        matrix[start : start + len(vectors)] = vectors
-        fresh += embedded
-    return matrix, fresh
+    for row, digest in enumerate(hashes):
+        matrix[row] = known[digest]
+    return matrix, len(missing)

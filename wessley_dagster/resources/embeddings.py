@@ -25,7 +25,7 @@ class EmbeddingsResource(ConfigurableResource):
     openai_base_url: str | None = Field(default=None, description="OPENAI_BASE_URL: Azure OpenAI, vLLM, …")
     openai_model: str = Field(default="text-embedding-3-small", description="OPENAI_EMBEDDING_MODEL")
     openai_max_in_flight: int = Field(default=4, ge=1, description="concurrent requests")
-    batch_chunks: int = Field(default=2000, ge=1, description="WESSLEY_EMBED_BATCH_CHUNKS: distinct texts a step")
+    batch_chunks: int = Field(default=8192, ge=1, description="WESSLEY_EMBED_BATCH_CHUNKS: distinct texts a step")
     # Chunk type names (checked by Settings): Dagster's config of an enum list takes member names.
     dense_chunk_types: list[str] = Field(
         default=[t.value for t in DENSE_CHUNK_TYPES],

@@ -173,7 +173,7 @@ class OpenAIEmbedder:
             self._usage["inputs"] += len(request.inputs)
             self._usage["prompt_tokens"] += response.usage.prompt_tokens
             self._usage["total_tokens"] += response.usage.total_tokens
-        return [np.frombuffer(base64.b64decode(item.embedding), dtype="<f4").tolist() for item in data]
+        return [np.frombuffer(base64.b64decode(item.embedding), dtype="<f4") for item in data]
 
     def embed_batches(self, texts: Sequence[str]) -> Iterator[Batch]:
         """Packed requests, at most `max_in_flight` at a time; each text's vector as soon as all

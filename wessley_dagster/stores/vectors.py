@@ -38,6 +38,10 @@ def _float32(value: Any) -> np.ndarray | None:
     return None if value is None else np.asarray(value, dtype=np.float32)
 
 
+def _as_list(value: Any) -> Any:
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
 # float32 as the stores keep it: a 1,000-page vehicle's 1,536-d vectors as Python floats take ~2 GB.
 DenseVector = Annotated[np.ndarray | None, BeforeValidator(_float32)]
 
@@ -96,7 +100,7 @@ class VectorQuery(BaseModel):
     Each `focus` adds the same searches within its narrower scope to the fusion."""
 
     project_ids: list[str] = Field(min_length=1)
-    dense: list[float] | None = None
+    dense: Annotated[list[float] | None, BeforeValidator(_as_list)] = None
     sparse: SparseVector | None = None
     limit: int = Field(default=5, ge=1, le=1000)
     chunk_types: list[str] | None = None

@@ -45,7 +45,7 @@ def test_cache_embeds_each_text_once_per_model():
     assert fresh == 2 and embedder.seen == ["a", "b"]
     second, fresh = embed_cached(embedder, ["b", "a", "c"], cache)
     assert fresh == 1 and embedder.seen == ["a", "b", "c"]
-    assert second[0] == first[1] and second[1] == first[0]
+    assert (second[0] == first[1]).all() and (second[1] == first[0]).all()
 
 
 def test_wordllama_loads_from_the_wheel_without_network(monkeypatch):

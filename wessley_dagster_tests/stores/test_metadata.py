@@ -161,7 +161,8 @@ def test_twenty_concurrent_increments_lose_none(backend, request):
 def test_embedding_cache_round_trips_float32(store):
     store.put_many("m", {"h1": [0.5, -1.25], "h2": [1.0, 2.0]})
     store.put_many("m", {"h1": [9.0, 9.0]})  # first write wins: same text, same vector
-    assert store.get_many("m", ["h1", "h3"]) == {"h1": [0.5, -1.25]}
+    found = store.get_many("m", ["h1", "h3"])
+    assert {h: (v.dtype.str, v.tolist()) for h, v in found.items()} == {"h1": ("<f4", [0.5, -1.25])}
     assert store.get_many("other", ["h1"]) == {}
 
 

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import Any, TypedDict
 
+import numpy as np
+
 from wessley_dagster.domain.bundle import Manifest
 from wessley_dagster.domain.jobs import JobStatus
 
@@ -189,7 +191,7 @@ class MetadataStore(ABC):
     # --- embedding cache (EmbeddingCache protocol) ----------------------------------------------
 
     @abstractmethod
-    def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, list[float]]: ...
+    def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]: ...
 
     @abstractmethod
     def put_many(self, model: str, vectors: Mapping[str, list[float]]) -> None:

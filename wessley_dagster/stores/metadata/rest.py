@@ -7,12 +7,12 @@ Postgres function called with `rpc`.
 
 from __future__ import annotations
 
-from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from postgrest import APIError
 from postgrest.types import CountMethod, ReturnMethod
 from supabase import Client, ClientOptions, create_client
@@ -39,13 +39,13 @@ IN_BATCH = 100
 NO_DATA_FOUND = "P0002"
 
 
-def _bytea(vector: list[float]) -> str:
+def _bytea(vector: np.ndarray) -> str:
     """A float32 vector as PostgREST takes a bytea: hex text with a `\\x` prefix."""
-    return "\\x" + array("f", vector).tobytes().hex()
+    return "\\x" + np.asarray(vector, dtype="<f4").tobytes().hex()
 
 
-def _floats(value: str) -> list[float]:
-    return array("f", bytes.fromhex(value.removeprefix("\\x"))).tolist()
+def _floats(value: str) -> np.ndarray:
+    return np.frombuffer(bytes.fromhex(value.removeprefix("\\x")), dtype="<f4")
 
 
 def _dates(now: datetime) -> dict[str, str]:
@@ -315,7 +315,7 @@ class SupabaseMetadataStore(MetadataStore):
 
     # --- embedding cache -----------------------------------------------------------------------
 
-    def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, list[float]]:
+    def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         wanted, found = list(hashes), {}
         for start in range(0, len(wanted), IN_BATCH):
             rows = (
@@ -329,7 +329,7 @@ class SupabaseMetadataStore(MetadataStore):
             found.update((row["text_sha256"], _floats(row["vector"])) for row in rows)
         return found
 
-    def put_many(self, model: str, vectors: Mapping[str, list[float]]) -> None:
+    def put_many(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
         rows = [
             {"model": model, "text_sha256": h, "dimension": len(v), "vector": _bytea(v)} for h, v in vectors.items()
         ]

@@ -6,11 +6,11 @@ them in `schema_migrations`.
 from __future__ import annotations
 
 import json
-from array import array
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from wessley_dagster.domain.bundle import Manifest
@@ -414,9 +414,9 @@ class SqlMetadataStore(MetadataStore):
 
     # --- embedding cache (EmbeddingCache protocol) ----------------------------------------------
 
-    def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, list[float]]:
+    def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         wanted = list(hashes)
-        found: dict[str, list[float]] = {}
+        found: dict[str, np.ndarray] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             names = {f"h{i}": h for i, h in enumerate(chunk)}
@@ -426,11 +426,13 @@ class SqlMetadataStore(MetadataStore):
                 {"m": model, **names},
             )
             for row in rows:
-                found[row["text_sha256"]] = array("f", bytes(row["vector"])).tolist()
+                found[row["text_sha256"]] = np.frombuffer(bytes(row["vector"]), dtype="<f4")
         return found
 
-    def put_many(self, model: str, vectors: Mapping[str, list[float]]) -> None:
-        rows = [{"m": model, "h": h, "d": len(v), "v": array("f", v).tobytes()} for h, v in vectors.items()]
+    def put_many(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
+        rows = [
+            {"m": model, "h": h, "d": len(v), "v": np.asarray(v, dtype="<f4").tobytes()} for h, v in vectors.items()
+        ]
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(
