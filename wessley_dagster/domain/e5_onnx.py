@@ -137,18 +137,22 @@ def encoder_graph(model: E5File) -> bytes:
     """The encoder after the embedding lookup as a float32 ONNX graph: input `x` [B, L, H] (word
     + position + type embeddings), `mask_bias` [B, 1, 1, L] (0 for a token, -1e4 for padding);
     output `y` [B, L, H], the last hidden states. The 4-bit weights are expanded exactly."""
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import IR_VERSION, ModelProto, TensorProto, helper, numpy_helper
 
     hp = model.header
     h, heads, head_dim = hp.hidden, hp.heads, hp.hidden // hp.heads
-    nodes, weights = [], []
+    # Filled in place: `helper.make_graph` and `make_model` would each copy the 85 MB of weights.
+    proto = ModelProto(ir_version=IR_VERSION)
+    proto.opset_import.extend([helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    graph = proto.graph
+    graph.name = "e5_encoder"
 
     def const(name: str, value: np.ndarray) -> str:
-        weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        graph.initializer.add().CopyFrom(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
     def node(op: str, inputs: list[str], name: str, domain: str = "", **attrs: object) -> str:
-        nodes.append(helper.make_node(op, inputs, [name], name=name, domain=domain, **attrs))
+        graph.node.append(helper.make_node(op, inputs, [name], name=name, domain=domain, **attrs))
         return name
 
     def matmul(x: str, prefix: str, rows: int, cols: int) -> str:
@@ -190,20 +194,16 @@ def encoder_graph(model: E5File) -> bytes:
         mm = matmul(x, f"{p}.fi", hp.ffn, h)
         mid = node("BiasGelu", [mm, const(f"{p}.fi.b", model.floats(f"{p}.fi.b"))], f"{p}.gelu", domain="com.microsoft")
         x = layer_norm(node("Add", [x, linear(mid, f"{p}.fo", h, hp.ffn)], f"{p}.res2"), f"{p}.oln")
-    nodes.append(helper.make_node("Identity", [x], ["y"], name="y"))
+    graph.node.append(helper.make_node("Identity", [x], ["y"], name="y"))
     floats = TensorProto.FLOAT
-    graph = helper.make_graph(
-        nodes,
-        "e5_encoder",
+    graph.input.extend(
         [
             helper.make_tensor_value_info("x", floats, ["batch", "length", h]),
             helper.make_tensor_value_info("mask_bias", floats, ["batch", 1, 1, "length"]),
-        ],
-        [helper.make_tensor_value_info("y", floats, ["batch", "length", h])],
-        weights,
+        ]
     )
-    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
-    return helper.make_model(graph, opset_imports=opsets).SerializeToString()
+    graph.output.append(helper.make_tensor_value_info("y", floats, ["batch", "length", h]))
+    return proto.SerializeToString()
 
 
 class E5Onnx:
