@@ -133,77 +133,95 @@ class E5Tokenizer:
         return [e.ids for e in self._tokenizer.encode_batch(normalized, add_special_tokens=False)]
 
 
+class _EncoderGraph:
+    """The encoder's ONNX graph, filled in place (`helper.make_graph` and `make_model` would each
+    copy the 85 MB of weights)."""
+
+    def __init__(self, model: E5File) -> None:
+        from onnx import IR_VERSION, ModelProto, helper
+
+        self.model, self.helper = model, helper
+        self.proto = ModelProto(ir_version=IR_VERSION)
+        self.proto.opset_import.extend([helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+        self.graph = self.proto.graph
+        hp = model.header
+        self.split_shape = self.const("split_shape", np.array([0, 0, hp.heads, hp.hidden // hp.heads], np.int64))
+        self.merge_shape = self.const("merge_shape", np.array([0, 0, hp.hidden], np.int64))
+        self.scale = self.const("scale", np.array(1 / np.sqrt(hp.hidden // hp.heads), np.float32))
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.graph.initializer.add().CopyFrom(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def node(self, op: str, inputs: list[str], name: str, domain: str = "", **attrs: object) -> str:
+        self.graph.node.append(self.helper.make_node(op, inputs, [name], name=name, domain=domain, **attrs))
+        return name
+
+    def matmul(self, x: str, prefix: str, rows: int, cols: int) -> str:
+        weight = self.model.matrix(f"{prefix}.w", rows, cols).T  # Y = X W^T + b
+        return self.node("MatMul", [x, self.const(f"{prefix}.w", weight)], f"{prefix}.mm")
+
+    def bias(self, prefix: str) -> str:
+        return self.const(f"{prefix}.b", self.model.floats(f"{prefix}.b"))
+
+    def linear(self, x: str, prefix: str, rows: int, cols: int) -> str:
+        return self.node("Add", [self.matmul(x, prefix, rows, cols), self.bias(prefix)], prefix)
+
+    def layer_norm(self, x: str, prefix: str) -> str:
+        scale = self.const(f"{prefix}.w", self.model.floats(f"{prefix}.w"))
+        return self.node(
+            "LayerNormalization", [x, scale, self.bias(prefix)], f"{prefix}.out", axis=-1, epsilon=self.model.header.eps
+        )
+
+    def heads(self, x: str, name: str, perm: list[int]) -> str:
+        split = self.node("Reshape", [x, self.split_shape], f"{name}.split")
+        return self.node("Transpose", [split], f"{name}.heads", perm=perm)
+
+    def attention(self, x: str, p: str) -> str:
+        """Multi-head self-attention over each text's own tokens (padding masked out)."""
+        h = self.model.header.hidden
+        q = self.heads(self.linear(x, f"{p}.q", h, h), f"{p}.q", [0, 2, 1, 3])
+        k = self.heads(self.linear(x, f"{p}.k", h, h), f"{p}.k", [0, 2, 3, 1])
+        v = self.heads(self.linear(x, f"{p}.v", h, h), f"{p}.v", [0, 2, 1, 3])
+        scaled = self.node("Mul", [self.node("MatMul", [q, k], f"{p}.qk"), self.scale], f"{p}.scaled")
+        probs = self.node("Softmax", [self.node("Add", [scaled, "mask_bias"], f"{p}.masked")], f"{p}.probs", axis=-1)
+        context = self.node("Transpose", [self.node("MatMul", [probs, v], f"{p}.pv")], f"{p}.ctx", perm=[0, 2, 1, 3])
+        return self.linear(self.node("Reshape", [context, self.merge_shape], f"{p}.merged"), f"{p}.ao", h, h)
+
+    def layer(self, x: str, n: int) -> str:
+        p, h, ffn = f"l{n}", self.model.header.hidden, self.model.header.ffn
+        x = self.layer_norm(self.node("Add", [x, self.attention(x, p)], f"{p}.res1"), f"{p}.aln")
+        # ONNX Runtime's BiasGelu: the bias add and erf's GELU (as BERT and the engine) in one pass.
+        inner = [self.matmul(x, f"{p}.fi", ffn, h), self.bias(f"{p}.fi")]
+        mid = self.node("BiasGelu", inner, f"{p}.gelu", domain="com.microsoft")
+        return self.layer_norm(self.node("Add", [x, self.linear(mid, f"{p}.fo", h, ffn)], f"{p}.res2"), f"{p}.oln")
+
+    def serialized(self, y: str) -> bytes:
+        from onnx import TensorProto
+
+        make, h = self.helper.make_tensor_value_info, self.model.header.hidden
+        self.graph.node.append(self.helper.make_node("Identity", [y], ["y"], name="y"))
+        self.graph.input.extend(
+            [
+                make("x", TensorProto.FLOAT, ["batch", "length", h]),
+                make("mask_bias", TensorProto.FLOAT, ["batch", 1, 1, "length"]),
+            ]
+        )
+        self.graph.output.append(make("y", TensorProto.FLOAT, ["batch", "length", h]))
+        return self.proto.SerializeToString()
+
+
 def encoder_graph(model: E5File) -> bytes:
     """The encoder after the embedding lookup as a float32 ONNX graph: input `x` [B, L, H] (word
     + position + type embeddings), `mask_bias` [B, 1, 1, L] (0 for a token, -1e4 for padding);
     output `y` [B, L, H], the last hidden states. The 4-bit weights are expanded exactly."""
-    from onnx import IR_VERSION, ModelProto, TensorProto, helper, numpy_helper
-
-    hp = model.header
-    h, heads, head_dim = hp.hidden, hp.heads, hp.hidden // hp.heads
-    # Filled in place: `helper.make_graph` and `make_model` would each copy the 85 MB of weights.
-    proto = ModelProto(ir_version=IR_VERSION)
-    proto.opset_import.extend([helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
-    graph = proto.graph
-    graph.name = "e5_encoder"
-
-    def const(name: str, value: np.ndarray) -> str:
-        graph.initializer.add().CopyFrom(numpy_helper.from_array(np.ascontiguousarray(value), name))
-        return name
-
-    def node(op: str, inputs: list[str], name: str, domain: str = "", **attrs: object) -> str:
-        graph.node.append(helper.make_node(op, inputs, [name], name=name, domain=domain, **attrs))
-        return name
-
-    def matmul(x: str, prefix: str, rows: int, cols: int) -> str:
-        weight = model.matrix(f"{prefix}.w", rows, cols).T  # Y = X W^T + b
-        return node("MatMul", [x, const(f"{prefix}.w", weight)], f"{prefix}.mm")
-
-    def linear(x: str, prefix: str, rows: int, cols: int) -> str:
-        return node("Add", [matmul(x, prefix, rows, cols), const(f"{prefix}.b", model.floats(f"{prefix}.b"))], prefix)
-
-    def layer_norm(x: str, prefix: str) -> str:
-        scale, bias = (
-            const(f"{prefix}.w", model.floats(f"{prefix}.w")),
-            const(f"{prefix}.b", model.floats(f"{prefix}.b")),
-        )
-        return node("LayerNormalization", [x, scale, bias], f"{prefix}.out", axis=-1, epsilon=hp.eps)
-
-    split_shape = const("split_shape", np.array([0, 0, heads, head_dim], np.int64))
-    merge_shape = const("merge_shape", np.array([0, 0, h], np.int64))
-    scale = const("scale", np.array(1 / np.sqrt(head_dim), np.float32))
-
-    def heads_of(x: str, name: str, perm: list[int]) -> str:
-        return node("Transpose", [node("Reshape", [x, split_shape], f"{name}.split")], f"{name}.heads", perm=perm)
-
-    x = layer_norm("x", "emb.ln")
-    for n in range(hp.layers):
-        p = f"l{n}"
-        q = heads_of(linear(x, f"{p}.q", h, h), f"{p}.q", [0, 2, 1, 3])
-        k = heads_of(linear(x, f"{p}.k", h, h), f"{p}.k", [0, 2, 3, 1])
-        v = heads_of(linear(x, f"{p}.v", h, h), f"{p}.v", [0, 2, 1, 3])
-        scores = node(
-            "Add", [node("Mul", [node("MatMul", [q, k], f"{p}.qk"), scale], f"{p}.scaled"), "mask_bias"], f"{p}.masked"
-        )
-        context = node("MatMul", [node("Softmax", [scores], f"{p}.probs", axis=-1), v], f"{p}.pv")
-        merged = node(
-            "Reshape", [node("Transpose", [context], f"{p}.ctx", perm=[0, 2, 1, 3]), merge_shape], f"{p}.merged"
-        )
-        x = layer_norm(node("Add", [x, linear(merged, f"{p}.ao", h, h)], f"{p}.res1"), f"{p}.aln")
-        # ONNX Runtime's BiasGelu: the bias add and erf's GELU (as BERT and the engine) in one pass.
-        mm = matmul(x, f"{p}.fi", hp.ffn, h)
-        mid = node("BiasGelu", [mm, const(f"{p}.fi.b", model.floats(f"{p}.fi.b"))], f"{p}.gelu", domain="com.microsoft")
-        x = layer_norm(node("Add", [x, linear(mid, f"{p}.fo", h, hp.ffn)], f"{p}.res2"), f"{p}.oln")
-    graph.node.append(helper.make_node("Identity", [x], ["y"], name="y"))
-    floats = TensorProto.FLOAT
-    graph.input.extend(
-        [
-            helper.make_tensor_value_info("x", floats, ["batch", "length", h]),
-            helper.make_tensor_value_info("mask_bias", floats, ["batch", 1, 1, "length"]),
-        ]
-    )
-    graph.output.append(helper.make_tensor_value_info("y", floats, ["batch", "length", h]))
-    return proto.SerializeToString()
+    graph = _EncoderGraph(model)
+    x = graph.layer_norm("x", "emb.ln")
+    for n in range(model.header.layers):
+        x = graph.layer(x, n)
+    return graph.serialized(x)
 
 
 class E5Onnx:
