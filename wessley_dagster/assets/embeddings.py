@@ -39,7 +39,7 @@ def _unpack(value: Any) -> np.ndarray:
     return vectors.reshape(len(vectors), -1) if len(vectors) else np.zeros((0, 0), np.float32)
 
 
-# A float32 row per chunk: as Python floats a 1,000-page vehicle's 1,536-d vectors take ~2 GB.
+# A float32 row per chunk, as `embed_cached` gives them.
 Vectors = Annotated[np.ndarray, BeforeValidator(_unpack), PlainSerializer(_pack, when_used="json")]
 
 
@@ -47,6 +47,7 @@ class Embeddings(BaseModel):
     """The dense vectors of a partition's embedded chunks, in chunk order."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
+
     model: str
     dimension: int
     # An artifact written before chunk types could go without a dense vector embedded them all.

@@ -42,7 +42,7 @@ def _as_list(value: Any) -> Any:
     return value.tolist() if isinstance(value, np.ndarray) else value
 
 
-# float32 as the stores keep it: a 1,000-page vehicle's 1,536-d vectors as Python floats take ~2 GB.
+# A float32 row, as `embed_cached` gives it; a list only at the store's client, a batch at a time.
 DenseVector = Annotated[np.ndarray | None, BeforeValidator(_float32)]
 
 
