@@ -105,6 +105,11 @@ class Settings(BaseModel):
     neo4j_user: str = var("neo4j", "its user.", GRAPH)
     neo4j_password: str = var("", "its password.", GRAPH, secret=True)
     neo4j_database: str = var("", "its database.", GRAPH, shown="the server's default")
+    neo4j_writers: PositiveInt = var(
+        2,
+        "write transactions a graph load keeps in flight on it (each a batch of 5,000 rows); 1 writes one at a time.",
+        GRAPH,
+    )
     wessley_arcadedb_dir: str = var(
         "",
         "folder of the embedded ArcadeDB server: its databases, log, pid file, and its random root password "

@@ -79,6 +79,7 @@ def graph_resource(settings: Settings) -> GraphResource:
             user=settings.neo4j_user,
             password=_secret(settings, "neo4j_password") or "",
             database=settings.neo4j_database or None,
+            writers=settings.neo4j_writers,
         )
     return arcadedb_resource(settings)
 

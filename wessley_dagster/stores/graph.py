@@ -16,6 +16,7 @@ import json
 import socket
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,13 @@ def content_hash(row: dict[str, Any]) -> str:
     return _digest([row["props"], row.get("parent")])
 
 
+Rows = list[dict[str, Any]]
+
+
+def with_hashes(rows: Rows) -> Rows:
+    return [{**row, "hash": content_hash(row)} for row in rows]
+
+
 # One node a job, outside the job's scope: the digest of each section (a label's nodes, a
 # relationship type's pairs) as its last complete load wrote them.
 DIGEST = "GraphDigest"
@@ -94,10 +102,13 @@ class StoredGraph:
 
 
 class GraphStore:
-    def __init__(self, driver: Driver, database: str | None = None, read_timeout: float = READ_TIMEOUT_S) -> None:
+    def __init__(
+        self, driver: Driver, database: str | None = None, read_timeout: float = READ_TIMEOUT_S, writers: int = 1
+    ) -> None:
         self.driver = driver
         self.database = database
         self.read_timeout = read_timeout
+        self.writers = writers
 
     def _write(self, query: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
@@ -105,6 +116,29 @@ class GraphStore:
 
         with self.driver.session(database=self.database) as session:
             return session.execute_write(work)
+
+    def _write_batches(
+        self, query: str, rows: list[Any], batch_size: int, prepare: Callable[[Rows], Rows] | None = None, **params: Any
+    ) -> None:
+        """Each batch of `rows` (made ready by `prepare`, then sent as `$rows`) in its own
+        transaction, `writers` transactions at a time: the server works on one while the client
+        prepares and sends the next, and a server with cores to spare runs both."""
+
+        def write(batch: Rows) -> None:
+            self._write(query, rows=prepare(batch) if prepare else batch, **params)
+
+        if self.writers == 1:
+            for batch in _batches(rows, batch_size):
+                write(batch)
+            return
+        with ThreadPoolExecutor(self.writers) as pool:
+            sent = [pool.submit(write, batch) for batch in _batches(rows, batch_size)]
+            try:
+                for done in sent:
+                    done.result()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the batches not started yet would fail the same way
+                raise
 
     def _merge_shared(self, query: str, **params: Any) -> list[dict[str, Any]]:
         """A MERGE of a node that concurrent loads share (the project's Vehicle). Neo4j serialises
@@ -160,34 +194,50 @@ class GraphStore:
         write and written after the last, so an interrupted load is looked at whole the next time.
         """
         load_id = uuid.uuid4().hex
+        if not self._job_exists(payload.project_id, payload.job_id):
+            self._first_load(payload, load_id, batch_size)
+            return load_id
         sections = section_digests(payload)
-        stored, changed = None, set(sections)
-        if self._job_exists(payload.project_id, payload.job_id):
-            changed = self._changed_sections(payload, sections)
-            stored = self._stored(payload, changed)
+        changed = self._changed_sections(payload, sections)
+        stored = self._stored(payload, changed)
         for label, rows in payload.nodes.items():
             if label != VEHICLE and f"node:{label}" not in changed:
                 continue
-            hashed = [{**row, "hash": content_hash(row)} for row in rows]
-            known = stored.nodes.get(label, {}) if stored is not None else {}
-            new = [row for row in hashed if known.get(row["key"]) != row["hash"]]
-            self._write_nodes(payload, label, new, load_id, create=stored is None, batch_size=batch_size)
+            known = stored.nodes.get(label, {})
+            new = [row for row in with_hashes(rows) if known.get(row["key"]) != row["hash"]]
+            self._write_nodes(payload, label, new, load_id, create=False, batch_size=batch_size)
         for group in payload.rels:
             if f"rel:{group.type}" not in changed:
                 continue
-            have = stored.rels.get(group.type, set()) if stored is not None else set()
+            have = stored.rels.get(group.type, set())
             pairs = [{"s": s, "e": e} for s, e in group.pairs if (s, e) not in have]
-            self._write_rels(group, pairs, load_id, create=stored is None, batch_size=batch_size)
-        if stored is not None:
-            self._remove_gone(payload, stored, batch_size)
+            self._write_rels(group, pairs, load_id, create=False, batch_size=batch_size)
+        self._remove_gone(payload, stored, batch_size)
         if changed:
-            self._write(
-                f"MERGE (d:{DIGEST} {{key: $k}}) SET d.sections = $s, d.load_id = $l",
-                k=_digest_key(payload.project_id, payload.job_id),
-                s=json.dumps(sections, sort_keys=True),
-                l=load_id,
-            )
+            self._record_digests(payload, sections, load_id)
         return load_id
+
+    def _first_load(self, payload: GraphPayload, load_id: str, batch_size: int) -> None:
+        """The whole graph with CREATE. The client's work overlaps the server's: each batch's
+        nodes are hashed by the writer that sends it, the section digests in the background."""
+        with ThreadPoolExecutor(1) as background:
+            sections = background.submit(section_digests, payload)
+            for label, rows in payload.nodes.items():
+                self._write_nodes(
+                    payload, label, rows, load_id, create=True, batch_size=batch_size, prepare=with_hashes
+                )
+            for group in payload.rels:
+                pairs = [{"s": s, "e": e} for s, e in group.pairs]
+                self._write_rels(group, pairs, load_id, create=True, batch_size=batch_size)
+            self._record_digests(payload, sections.result(), load_id)
+
+    def _record_digests(self, payload: GraphPayload, sections: dict[str, str], load_id: str) -> None:
+        self._write(
+            f"MERGE (d:{DIGEST} {{key: $k}}) SET d.sections = $s, d.load_id = $l",
+            k=_digest_key(payload.project_id, payload.job_id),
+            s=json.dumps(sections, sort_keys=True),
+            l=load_id,
+        )
 
     def _changed_sections(self, payload: GraphPayload, sections: dict[str, str]) -> set[str]:
         """The sections whose digest is not the last complete load's (all of them, every job label
@@ -209,7 +259,14 @@ class GraphStore:
         self._write(f"MATCH (d:{DIGEST} {{key: $k}}) DELETE d", k=_digest_key(project_id, job_id))
 
     def _write_nodes(
-        self, payload: GraphPayload, label: str, rows: list[dict[str, Any]], load_id: str, create: bool, batch_size: int
+        self,
+        payload: GraphPayload,
+        label: str,
+        rows: Rows,
+        load_id: str,
+        create: bool,
+        batch_size: int,
+        prepare: Callable[[Rows], Rows] | None = None,
     ) -> None:
         verb = "CREATE" if create and label != VEHICLE else "MERGE"
         link = payload.parents.get(label)
@@ -217,30 +274,30 @@ class GraphStore:
         # with its relationship to it: one statement, one key lookup fewer per node.
         parent = f"MATCH (p:{link.label} {{key: row.parent}}) " if link else ""
         attach = f" {verb} (n)<-[r:{link.type}]-(p) SET r.load_id = $load_id" if link else ""
-        write = self._merge_shared if label == VEHICLE else self._write
-        for batch in _batches(rows, batch_size):
-            write(
-                f"UNWIND $rows AS row {parent}{verb} (n:{label} {{key: row.key}}) "
-                f"SET n = row.props, n.key = row.key, n.hash = row.hash, n.load_id = $load_id{attach}",
-                rows=batch,
-                load_id=load_id,
-            )
+        query = (
+            f"UNWIND $rows AS row {parent}{verb} (n:{label} {{key: row.key}}) "
+            f"SET n = row.props, n.key = row.key, n.hash = row.hash, n.load_id = $load_id{attach}"
+        )
+        if label == VEHICLE:
+            self._merge_shared(query, rows=prepare(rows) if prepare else rows, load_id=load_id)
+        else:
+            self._write_batches(query, rows, batch_size, prepare, load_id=load_id)
 
     def _write_rels(
         self, group: RelGroup, rows: list[dict[str, str]], load_id: str, create: bool, batch_size: int
     ) -> None:
         verb = "CREATE" if create else "MERGE"
-        for batch in _batches(rows, batch_size):
-            # Written from the end node, which is job-scoped and has few relationships: the
-            # Vehicle has one CONTAINS per component, and ArcadeDB's MERGE walks the relationships
-            # of the node the pattern starts from (quadratic from the Vehicle's side).
-            self._write(
-                f"UNWIND $rows AS row MATCH (b:{group.end_label} {{key: row.e}}) "
-                f"MATCH (a:{group.start_label} {{key: row.s}}) "
-                f"{verb} (b)<-[r:{group.type}]-(a) SET r.load_id = $load_id",
-                rows=batch,
-                load_id=load_id,
-            )
+        # Written from the end node, which is job-scoped and has few relationships: the
+        # Vehicle has one CONTAINS per component, and ArcadeDB's MERGE walks the relationships
+        # of the node the pattern starts from (quadratic from the Vehicle's side).
+        self._write_batches(
+            f"UNWIND $rows AS row MATCH (b:{group.end_label} {{key: row.e}}) "
+            f"MATCH (a:{group.start_label} {{key: row.s}}) "
+            f"{verb} (b)<-[r:{group.type}]-(a) SET r.load_id = $load_id",
+            rows,
+            batch_size,
+            load_id=load_id,
+        )
 
     def _stored(self, payload: GraphPayload, sections: set[str]) -> StoredGraph:
         """What the store holds of the job's given sections: each node's content hash by label and
@@ -277,17 +334,17 @@ class GraphStore:
         does not hold (a node's own relationships go with it)."""
         for group in payload.rels:
             gone = [{"s": s, "e": e} for s, e in stored.rels.get(group.type, set()) - set(group.pairs)]
-            for batch in _batches(gone, batch_size):
-                self._write(
-                    f"UNWIND $rows AS row MATCH (b:{group.end_label} {{key: row.e}})<-[r:{group.type}]-"
-                    f"(a:{group.start_label} {{key: row.s}}) DELETE r",
-                    rows=batch,
-                )
+            self._write_batches(
+                f"UNWIND $rows AS row MATCH (b:{group.end_label} {{key: row.e}})<-[r:{group.type}]-"
+                f"(a:{group.start_label} {{key: row.s}}) DELETE r",
+                gone,
+                batch_size,
+            )
         for label in JOB_LABELS:
             keep = {row["key"] for row in payload.nodes.get(label, [])}
-            gone = [key for key in stored.nodes.get(label, {}) if key not in keep]
-            for batch in _batches(gone, batch_size):
-                self._write(f"UNWIND $keys AS k MATCH (n:{label} {{key: k}}) DETACH DELETE n", keys=batch)
+            gone_keys = [key for key in stored.nodes.get(label, {}) if key not in keep]
+            query = f"UNWIND $rows AS k MATCH (n:{label} {{key: k}}) DETACH DELETE n"
+            self._write_batches(query, gone_keys, batch_size)
 
     def _read_list(self, query: str, **params: Any) -> list[Any]:
         """The `rows` list of a read of the pipeline's own (a load's view of the job), with no

@@ -11,6 +11,7 @@ from wessley_dagster.domain.graph_model import JOB_LABELS, bundle_to_graph
 from wessley_dagster.stores.arcadedb import DATABASE, USER
 from wessley_dagster.stores.graph import GraphStore, content_hash, section_digests
 from wessley_dagster_tests.conftest import SYNTHETIC, unique
+from wessley_dagster_tests.synthetic import make_bundle
 
 
 @pytest.fixture(scope="module", params=["arcadedb", "neo4j"])
@@ -21,7 +22,8 @@ def store(request):
     else:
         server = request.getfixturevalue("neo4j")
         driver, database = GraphDatabase.driver(server.uri, auth=server.auth), server.database
-    s = GraphStore(driver, database)
+    # Neo4j as deployed, its batches two at a time (NEO4J_WRITERS); ArcadeDB one at a time.
+    s = GraphStore(driver, database, writers=1 if request.param == "arcadedb" else 2)
     s.ensure_schema()
     s.ensure_schema()  # idempotent
     yield s
@@ -149,6 +151,23 @@ def test_a_reload_looks_only_at_the_sections_whose_digest_changed(store, monkeyp
     reference = unique("p")
     store.load(bundle_to_graph(bundle_as(reference).model_copy(update={"components": comps})))
     assert store.counts(project, "job") == store.counts(reference, "job")
+
+
+def test_a_load_in_concurrent_batches_stores_what_one_batch_stores(store):
+    """Small batches, two in flight on Neo4j: a first load, then a re-load of another version
+    (parts, pins, nets and memberships gone, every value changed) leave exactly the graph a load
+    of that version in one batch a statement leaves."""
+    project = unique("p")
+    store.load(bundle_to_graph(make_bundle(project, "job", components=120, nets=60)), batch_size=37)
+    second = make_bundle(project, "job", components=80, nets=50)
+    second = second.model_copy(update={"components": [c.model_copy(update={"value": "v2"}) for c in second.components]})
+    store.load(bundle_to_graph(second), batch_size=37)
+    batched = store.dump(project, "job")
+
+    store._write("MATCH (n {project_id: $p, job_id: 'job'}) DETACH DELETE n", p=project)
+    store.forget_digests(project, "job")
+    store.load(bundle_to_graph(second), batch_size=5000)
+    assert len(batched["nodes"]) == 80 + 4 * 80 + 50 and batched == store.dump(project, "job")
 
 
 def test_jobs_and_projects_never_collide(store):
