@@ -107,7 +107,8 @@ class Settings(BaseModel):
     neo4j_database: str = var("", "its database.", GRAPH, shown="the server's default")
     neo4j_writers: PositiveInt = var(
         2,
-        "write transactions a graph load keeps in flight on it (each a batch of 5,000 rows); 1 writes one at a time.",
+        "write transactions a job's first graph load keeps in flight on it (each a batch of 5,000 new rows); 1 writes "
+        "one at a time. Re-loads write one at a time.",
         GRAPH,
     )
     wessley_arcadedb_dir: str = var(

@@ -118,7 +118,13 @@ class GraphStore:
             return session.execute_write(work)
 
     def _write_batches(
-        self, query: str, rows: list[Any], batch_size: int, prepare: Callable[[Rows], Rows] | None = None, **params: Any
+        self,
+        query: str,
+        rows: list[Any],
+        batch_size: int,
+        prepare: Callable[[Rows], Rows] | None = None,
+        writers: int = 1,
+        **params: Any,
     ) -> None:
         """Each batch of `rows` (made ready by `prepare`, then sent as `$rows`) in its own
         transaction, `writers` transactions at a time: the server works on one while the client
@@ -127,11 +133,11 @@ class GraphStore:
         def write(batch: Rows) -> None:
             self._write(query, rows=prepare(batch) if prepare else batch, **params)
 
-        if self.writers == 1:
+        if writers == 1:
             for batch in _batches(rows, batch_size):
                 write(batch)
             return
-        with ThreadPoolExecutor(self.writers) as pool:
+        with ThreadPoolExecutor(writers) as pool:
             sent = [pool.submit(write, batch) for batch in _batches(rows, batch_size)]
             try:
                 for done in sent:
@@ -139,6 +145,11 @@ class GraphStore:
             except BaseException:
                 pool.shutdown(cancel_futures=True)  # the batches not started yet would fail the same way
                 raise
+
+    def _writers(self, create: bool) -> int:
+        """Batches in flight: `writers` for CREATEs of a first load, whose batches hold distinct new
+        nodes; one for MERGEs and deletions, which lock stored nodes that two batches may share."""
+        return self.writers if create else 1
 
     def _merge_shared(self, query: str, **params: Any) -> list[dict[str, Any]]:
         """A MERGE of a node that concurrent loads share (the project's Vehicle). Neo4j serialises
@@ -281,7 +292,7 @@ class GraphStore:
         if label == VEHICLE:
             self._merge_shared(query, rows=prepare(rows) if prepare else rows, load_id=load_id)
         else:
-            self._write_batches(query, rows, batch_size, prepare, load_id=load_id)
+            self._write_batches(query, rows, batch_size, prepare, self._writers(create), load_id=load_id)
 
     def _write_rels(
         self, group: RelGroup, rows: list[dict[str, str]], load_id: str, create: bool, batch_size: int
@@ -296,6 +307,7 @@ class GraphStore:
             f"{verb} (b)<-[r:{group.type}]-(a) SET r.load_id = $load_id",
             rows,
             batch_size,
+            writers=self._writers(create),
             load_id=load_id,
         )
 

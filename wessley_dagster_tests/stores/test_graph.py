@@ -154,9 +154,9 @@ def test_a_reload_looks_only_at_the_sections_whose_digest_changed(store, monkeyp
 
 
 def test_a_load_in_concurrent_batches_stores_what_one_batch_stores(store):
-    """Small batches, two in flight on Neo4j: a first load, then a re-load of another version
-    (parts, pins, nets and memberships gone, every value changed) leave exactly the graph a load
-    of that version in one batch a statement leaves."""
+    """Small batches (a first load's two in flight on Neo4j): a first load, then a re-load of
+    another version (parts, pins, nets and memberships gone, every value changed) leave exactly
+    the graph a load of that version in one batch a statement leaves."""
     project = unique("p")
     store.load(bundle_to_graph(make_bundle(project, "job", components=120, nets=60)), batch_size=37)
     second = make_bundle(project, "job", components=80, nets=50)
