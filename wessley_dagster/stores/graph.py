@@ -2,11 +2,11 @@
 the embedded default. Same Cypher for both.
 
 Writes are `UNWIND $rows … MERGE` batches in managed write transactions (CREATE while a job has
-nothing stored yet, see `load`). A re-load writes only what changed: every node carries a hash of
-its content, compared with the bundle's in one read a label; the new version is in before what it
-no longer holds is removed. Each node and relationship written carries the `load_id` of its load.
-Labels and relationship types come from the fixed schema in `graph_model`, never from user data;
-all values travel as parameters.
+nothing stored yet, see `load`, its batches `writers` at a time). A re-load writes only what
+changed: every node carries a hash of its content, compared with the bundle's in one read a
+label; the new version is in before what it no longer holds is removed. Each node and
+relationship written carries the `load_id` of its load. Labels and relationship types come from
+the fixed schema in `graph_model`, never from user data; all values travel as parameters.
 """
 
 from __future__ import annotations
