@@ -5,9 +5,9 @@ same re-load written whole (every element merged again, then other loads' elemen
 before content hashes), in the same run. On Neo4j, with APOC Core loaded into the launcher, the same
 graph is also written by the writers a user would otherwise pick: neo4j-graphrag's `Neo4jWriter`
 and langchain-neo4j's `Neo4jGraph.add_graph_documents`, on an emptied database, best of three
-rounds with the writers' order rotated, through the same
-driver (its Rust extension installed for all). Each writer's stored nodes and relationships are
-counted after each load; one that duplicates or drops elements is reported, not ranked.
+rounds with the writers' order rotated, through the same driver (its Rust extension installed for
+all). Each writer's stored nodes and relationships are counted after each load; one that
+duplicates or drops elements is reported, not ranked.
 
 Data: 10,000 components, 40,000 pins, 5,000 nets, 40,000 pin-net edges (plus the 40,000
 component-pin and 10,000 vehicle-component relationships and the vehicle: 145,001 elements).
@@ -184,18 +184,18 @@ def against_peers(server: Neo4jServer, store: GraphStore, driver: Any, rounds: i
         emptied(driver)
         prepared(warm)()
         writes[name] = prepared(full)
-    best: dict[str, dict[str, Any]] = {name: {"first": [], "reload": [], "stored": set()} for name in writers}
+    runs: dict[str, dict[str, Any]] = {name: {"first": [], "reload": [], "stored": set()} for name in writers}
     names = list(writers)
     for turn in range(rounds):
         for name in names[turn % len(names) :] + names[: turn % len(names)]:
             emptied(driver)
-            best[name]["first"].append(timed(writes[name]))
-            best[name]["stored"].add(("first", stored(driver)))
-            best[name]["reload"].append(timed(writes[name]))
-            best[name]["stored"].add(("reload", stored(driver)))
-            print(f"round {turn + 1}, {name}: {best[name]}", flush=True)
+            runs[name]["first"].append(timed(writes[name]))
+            runs[name]["stored"].add(("first", stored(driver)))
+            runs[name]["reload"].append(timed(writes[name]))
+            runs[name]["stored"].add(("reload", stored(driver)))
+            print(f"round {turn + 1}, {name}: {runs[name]}", flush=True)
     emptied(driver)
-    figures = {name: figure(full, b, expected) for name, b in best.items()}
+    figures = {name: figure(full, r, expected) for name, r in runs.items()}
     return {"writers": figures, "rounds": rounds, **ratios(figures)}
 
 
