@@ -24,8 +24,8 @@ class GraphResource(ConfigurableResource):
     """What both graph backends share: one driver per step, opened on first use."""
 
     kind: ClassVar[str]
-    # Write transactions a load keeps in flight. ArcadeDB's optimistic concurrency makes
-    # concurrent batches of one load collide and retry (slower than one at a time), so it has 1.
+    # Write transactions a job's first load keeps in flight. ArcadeDB's optimistic concurrency
+    # makes concurrent batches of one load collide and retry (slower than one at a time): 1.
     writers: int = 1
     connection_timeout_s: float = 10.0
     max_transaction_retry_time_s: float = 15.0

@@ -52,6 +52,15 @@ def claim_window(ttl_s: int, now: datetime | None = None) -> tuple[str, str]:
     return start.isoformat(), (start + timedelta(seconds=ttl_s)).isoformat()
 
 
+def vector_bytes(vector: np.ndarray) -> bytes:
+    """A cached vector as both stores keep it: float32, little-endian."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def bytes_vector(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<f4")
+
+
 def month_start(now: datetime) -> str:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0).isoformat()
 

@@ -25,10 +25,12 @@ from wessley_dagster.stores.metadata import (
     MetadataStore,
     Plan,
     UnknownJob,
+    bytes_vector,
     claim_window,
     month_start,
     next_month,
     now_iso,
+    vector_bytes,
 )
 
 # Hashes per `in.(…)` filter: each is 64 characters of the request line, kept well under the
@@ -41,11 +43,11 @@ NO_DATA_FOUND = "P0002"
 
 def _bytea(vector: np.ndarray) -> str:
     """A float32 vector as PostgREST takes a bytea: hex text with a `\\x` prefix."""
-    return "\\x" + np.asarray(vector, dtype="<f4").tobytes().hex()
+    return "\\x" + vector_bytes(vector).hex()
 
 
 def _floats(value: str) -> np.ndarray:
-    return np.frombuffer(bytes.fromhex(value.removeprefix("\\x")), dtype="<f4")
+    return bytes_vector(bytes.fromhex(value.removeprefix("\\x")))
 
 
 def _dates(now: datetime) -> dict[str, str]:

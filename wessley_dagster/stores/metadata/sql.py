@@ -23,10 +23,12 @@ from wessley_dagster.stores.metadata import (
     MetadataStore,
     Plan,
     UnknownJob,
+    bytes_vector,
     claim_window,
     month_start,
     next_month,
     now_iso,
+    vector_bytes,
 )
 
 PLAIN_POSTGRES = SCHEMA / "plain_postgres.sql"
@@ -426,13 +428,11 @@ class SqlMetadataStore(MetadataStore):
                 {"m": model, **names},
             )
             for row in rows:
-                found[row["text_sha256"]] = np.frombuffer(bytes(row["vector"]), dtype="<f4")
+                found[row["text_sha256"]] = bytes_vector(bytes(row["vector"]))
         return found
 
     def put_many(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
-        rows = [
-            {"m": model, "h": h, "d": len(v), "v": np.asarray(v, dtype="<f4").tobytes()} for h, v in vectors.items()
-        ]
+        rows = [{"m": model, "h": h, "d": len(v), "v": vector_bytes(v)} for h, v in vectors.items()]
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(
