@@ -6,8 +6,11 @@ peer is the same small job's checks on an empty store and beside the largest one
 time must not depend on other jobs). Each size runs in a fresh process and home.
 With `--embeddings openai` the runs embed through the OpenAI provider against the tests' local
 stand-in for the API (`fake_openai.py`), which answers each request after `--latency` seconds.
-Run: `.venv/bin/python -m bench.e2e_scale [--tiles 1,8,39,111] [--embeddings wordllama|openai]`
-(one tile: the repo's 9 pages)
+With `--vehicle boards` the tile is instead the ten real boards of `data/sources/` as the
+adapters import them (30 pages, 27 nets a page against the repo bundles' 19): 35 tiles make the
+1,050-page vehicle [15] measured.
+Run: `.venv/bin/python -m bench.e2e_scale [--tiles 1,8,39,111] [--embeddings wordllama|openai]
+[--vehicle repo|boards]` (one tile: the repo's 9 pages)
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -31,11 +35,24 @@ BUNDLES = sorted((REPO / "data" / "bundles").glob("*/*/manifest.json"))
 PROJECT = "scale-vehicle"
 
 
-def tiled(tiles: int) -> Any:
-    """The repo's bundles, each copied `tiles` times with its ids suffixed and its pages shifted."""
-    from wessley_dagster.domain.bundle import Bundle, Netlist, read_bundle
+def tile_sources(vehicle: str) -> list[Any]:
+    """The bundles one tile holds: the repo's sample bundles, or the ten boards as imported."""
+    if vehicle == "boards":
+        from bench.search_questions import BOARDS
+        from wessley_dagster.adapters.importer import build_bundle
+        from wessley_dagster.adapters.source import JobInfo
 
-    sources = [read_bundle(lambda n, d=m.parent: (d / n).read_bytes() if (d / n).exists() else None) for m in BUNDLES]
+        return [build_bundle(b.kind, b.path, JobInfo(b.project, "rev"), b.pdf)[0] for b in BOARDS]
+    from wessley_dagster.domain.bundle import read_bundle
+
+    return [read_bundle(lambda n, d=m.parent: (d / n).read_bytes() if (d / n).exists() else None) for m in BUNDLES]
+
+
+def tiled(tiles: int, vehicle: str = "repo") -> Any:
+    """A tile's bundles, each copied `tiles` times with its ids suffixed and its pages shifted."""
+    from wessley_dagster.domain.bundle import Bundle, Netlist
+
+    sources = tile_sources(vehicle)
     spans, comps, nets, junctions, segments, offset = [], [], [], [], [], 0
     for t in range(tiles):
         for b, source in enumerate(sources):
@@ -82,12 +99,12 @@ def vm_hwm(pid: int) -> float:
     return 0.0
 
 
-def stage(tiles: int, job_id: str) -> dict[str, int]:
+def stage(tiles: int, job_id: str, vehicle: str = "repo") -> dict[str, int]:
     """Write the tiled vehicle into the uploads location (manifest last); returns its size."""
     from wessley_dagster.adapters.writer import bundle_files
     from wessley_dagster.definitions import defs
 
-    bundle = tiled(tiles)
+    bundle = tiled(tiles, vehicle)
     bundle = bundle.model_copy(update={"manifest": bundle.manifest.model_copy(update={"job_id": job_id})})
     store = defs.resources["uploads"].object_store()
     for name, data, content_type in bundle_files(bundle):
@@ -95,13 +112,13 @@ def stage(tiles: int, job_id: str) -> dict[str, int]:
     return {"tiles": tiles, "pages": bundle.manifest.page_count, "components": len(bundle.components)}
 
 
-def staged(tiles: int, job_id: str) -> dict[str, int]:
+def staged(tiles: int, job_id: str, vehicle: str = "repo") -> dict[str, int]:
     """`stage` in a child process, so that the run's peak RSS is the run's, not the tiling's."""
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        return pool.apply(stage, (tiles, job_id))
+        return pool.apply(stage, (tiles, job_id, vehicle))
 
 
-def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
+def one_size(tiles: int, home: Path, small: bool, vehicle: str) -> dict[str, Any]:
     """In this process: stage the vehicle, let the sensor register it, run ingest_job; with
     `small`, also time one 1-tile job's checks beside it."""
     from dagster import DagsterInstance, build_sensor_context
@@ -112,16 +129,20 @@ def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
     from wessley_dagster.partitions import ingestion_partitions
     from wessley_dagster.sensors import upload_sensor
 
-    size = staged(tiles, f"k{tiles}")
+    size = staged(tiles, f"k{tiles}", vehicle)
     resources = defs.resources
     instance = DagsterInstance.get()
     with build_sensor_context(instance=instance, resources={k: resources[k] for k in ("uploads", "metadata")}) as ctx:
         result = upload_sensor(ctx)
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys or []))
+    samples: list[tuple[float, float]] = []
+    sampler = threading.Thread(target=sample_rss, args=(samples, run_done := threading.Event()), daemon=True)
+    sampler.start()
     start = time.perf_counter()
     run = run_ingest(instance, partition_key(PROJECT, f"k{tiles}"))
     total = time.perf_counter() - start
+    run_done.set()
     steps = step_seconds(instance, run)
     pid_file = home / "arcadedb" / "server.pid"
     figures = {
@@ -130,6 +151,7 @@ def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
         "seconds": round(total, 1),
         "steps": steps,
         "run_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "step_peak_rss_mb": step_peaks(instance, run, samples),
         "arcadedb_peak_rss_mb": round(vm_hwm(int(pid_file.read_text()))) if pid_file.exists() else None,
     }
     figures["checks_s"] = checks_seconds(steps)
@@ -140,6 +162,22 @@ def one_size(tiles: int, home: Path, small: bool) -> dict[str, Any]:
         instance.add_dynamic_partitions(ingestion_partitions.name, [key])
         figures["small_job_checks_s"] = checks_seconds(step_seconds(instance, run_ingest(instance, key)))
     return figures
+
+
+def sample_rss(samples: list[tuple[float, float]], done: threading.Event) -> None:
+    """This process's resident set (MB) every 0.1 s until `done`, with the wall time."""
+    while not done.wait(0.1):
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        samples.append((time.time(), pages * resource.getpagesize() / 2**20))
+
+
+def step_peaks(instance: Any, run: Any, samples: list[tuple[float, float]]) -> dict[str, int]:
+    """Each step's highest sampled resident set: which step the run's peak belongs to."""
+    return {
+        stat.step_key: round(max((mb for t, mb in samples if stat.start_time <= t <= stat.end_time), default=0))
+        for stat in instance.get_run_step_stats(run.run_id)
+        if stat.start_time and stat.end_time
+    }
 
 
 def reach_seconds(job_id: str) -> float:
@@ -170,7 +208,7 @@ def checks_seconds(steps: dict[str, float]) -> float:
 
 
 def exponent(small: dict[str, Any], large: dict[str, Any], seconds_small: float, seconds_large: float) -> float | None:
-    if seconds_small <= 0.05 or seconds_large <= 0:
+    if seconds_small <= 0.05 or seconds_large <= 0 or small["pages"] == large["pages"]:
         return None
     return round(math.log(seconds_large / seconds_small) / math.log(large["pages"] / small["pages"]), 2)
 
@@ -180,11 +218,12 @@ def main() -> None:
     parser.add_argument("--tiles", default="1,8,39,111")
     parser.add_argument("--embeddings", default="", help="WESSLEY_EMBEDDINGS for the runs (default: the default)")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per request of the local OpenAI API")
+    parser.add_argument("--vehicle", choices=("repo", "boards"), default="repo", help="what one tile holds")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child process: one size
     parser.add_argument("--small", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        print("figures: " + json.dumps(one_size(args.one, Path(os.environ["WESSLEY_HOME"]), args.small)))
+        print("figures: " + json.dumps(one_size(args.one, Path(os.environ["WESSLEY_HOME"]), args.small, args.vehicle)))
         return
 
     from wessley_dagster_tests.fake_openai import KEY, FakeOpenAI
@@ -205,7 +244,8 @@ def main() -> None:
             ports = {"WESSLEY_ARCADEDB_BOLT_PORT": str(free_port()), "WESSLEY_ARCADEDB_HTTP_PORT": str(free_port())}
             env = {**os.environ, "WESSLEY_HOME": str(home), "DAGSTER_HOME": str(dagster_home), **ports, **provider}
             small = tiles == max(sizes)
-            command = [sys.executable, "-m", "bench.e2e_scale", "--one", str(tiles), *(["--small"] if small else [])]
+            command = [sys.executable, "-m", "bench.e2e_scale", "--one", str(tiles), "--vehicle", args.vehicle]
+            command += ["--small"] if small else []
             try:
                 out = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=True).stdout
             finally:
@@ -226,15 +266,16 @@ def main() -> None:
                 f"success {figures['success']}",
                 flush=True,
             )
-    a, b = results[-2], results[-1]
+    a, b = results[-2 if len(results) > 1 else -1], results[-1]  # one size: no growth to show
     growth = {step: exponent(a, b, a["steps"].get(step, 0), seconds) for step, seconds in b["steps"].items()}
     by_step: dict[str, list[float]] = defaultdict(list)
     for r in results:
         for step, seconds in r["steps"].items():
             by_step[step].append(seconds)
-    print(f"{'step':<46}" + "".join(f"{r['pages']:>9}p" for r in results) + "  exponent")
+    print(f"{'step':<46}" + "".join(f"{r['pages']:>9}p" for r in results) + "  exponent  peak MB (largest)")
     for step, times in sorted(by_step.items(), key=lambda kv: -kv[1][-1]):
-        print(f"{step:<46}" + "".join(f"{t:>10}" for t in times) + f"  {growth.get(step)}")
+        peak = b["step_peak_rss_mb"].get(step)
+        print(f"{step:<46}" + "".join(f"{t:>10}" for t in times) + f"  {growth.get(step)!s:>8}  {peak}")
     beside = b.get("small_job_checks_s")
     ratio = round(beside / baseline_checks, 2) if beside and baseline_checks else None
     print(
