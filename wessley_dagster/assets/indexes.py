@@ -21,7 +21,6 @@ from wessley_dagster.domain.graph_model import GraphPayload, bundle_to_graph
 from wessley_dagster.io_managers.vectors import VectorBatch
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.metadata import MetadataResource
-from wessley_dagster.stores.vectors import chunk_points
 
 
 @asset(
@@ -54,10 +53,9 @@ def vector_index(
         "embedding_model": embeddings.model,
     }
     dense = dict(zip(embeddings.chunk_ids, embeddings.vectors, strict=True))
-    points = chunk_points(project_id, job_id, chunks, dense, extra)
     record_stage(context, metadata)
     context.add_output_metadata({"chunker_version": CHUNKER_VERSION, "embedding_model": embeddings.model})
-    return VectorBatch(project_id=project_id, job_id=job_id, dimension=embeddings.dimension, points=points)
+    return VectorBatch(project_id, job_id, embeddings.dimension, chunks, dense, extra)
 
 
 @asset(

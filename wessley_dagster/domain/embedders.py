@@ -211,25 +211,34 @@ def cache_key(embedder: Embedder) -> str:
     return f"{embedder.model}@{embedder.dimension}"
 
 
+CACHE_READ_SLICE = 2_048  # cached vectors read at a time: 12 MB of 1,536-d rows
+
+
 def embed_cached(embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache) -> tuple[np.ndarray, int]:
     """Embed texts, reusing cached vectors. Returns (a float32 row per text in input order, number
     newly embedded). Rows stay float32 throughout: as Python floats a 1,000-page vehicle's 1,536-d
-    vectors take about 2 GB.
+    vectors take about 2 GB. Each vector goes straight into its rows: the cache is read a slice at
+    a time, so the matrix is the only copy of them all.
 
     Each batch is cached as soon as it is back: if a later one fails, a rerun embeds only the rest."""
     key = cache_key(embedder)
-    hashes = [text_hash(t) for t in texts]
-    known = dict(cache.get_many(key, set(hashes)))
-    missing = list({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
+    rows: dict[str, list[int]] = {}
+    for row, text in enumerate(texts):
+        rows.setdefault(text_hash(text), []).append(row)
+    matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    hashes, found = list(rows), set()
+    for start in range(0, len(hashes), CACHE_READ_SLICE):
+        for digest, vector in cache.get_many(key, hashes[start : start + CACHE_READ_SLICE]).items():
+            matrix[rows[digest]] = vector
+            found.add(digest)
+    missing = [(digest, texts[where[0]]) for digest, where in rows.items() if digest not in found]
     for positions, vectors in embedder.embed_batches([t for _, t in missing]):
         # Rounded to float32 now, as the cache stores them, so a cached run equals a fresh one.
-        rows = np.asarray(vectors, dtype=np.float32).reshape(len(positions), -1)
-        if rows.shape[1] != embedder.dimension:
-            raise ValueError(f"{embedder.model} returned {rows.shape[1]} dimensions, expected {embedder.dimension}")
-        fresh = {missing[i][0]: row for i, row in zip(positions, rows, strict=True)}
-        cache.put_many(key, fresh)
-        known.update(fresh)
-    matrix = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    for row, digest in enumerate(hashes):
-        matrix[row] = known[digest]
+        fresh = np.asarray(vectors, dtype=np.float32).reshape(len(positions), -1)
+        if fresh.shape[1] != embedder.dimension:
+            raise ValueError(f"{embedder.model} returned {fresh.shape[1]} dimensions, expected {embedder.dimension}")
+        digests = [missing[i][0] for i in positions]
+        cache.put_many(key, dict(zip(digests, fresh, strict=True)))
+        for digest, vector in zip(digests, fresh, strict=True):
+            matrix[rows[digest]] = vector
     return matrix, len(missing)

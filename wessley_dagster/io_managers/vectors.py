@@ -2,20 +2,33 @@
 job's points from older loads). Downstream steps search through the `vectors` resource."""
 
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext, ResourceDependency
-from pydantic import BaseModel
 
+from wessley_dagster.domain.chunking import Chunk
 from wessley_dagster.resources.vectors import VectorResource
 from wessley_dagster.retries import retry_only_transient
-from wessley_dagster.stores.vectors import VectorPoint
+from wessley_dagster.stores.vectors import VectorPoint, chunk_points
 
 
-class VectorBatch(BaseModel):
+@dataclass(frozen=True)
+class VectorBatch:
+    """A job's points, made from its chunks as the store writes them, a batch at a time: a
+    1,000-page vehicle's points all held at once cost several hundred MB."""
+
     project_id: str
     job_id: str
     dimension: int
-    points: list[VectorPoint]
+    chunks: Sequence[Chunk]
+    dense: Mapping[str, np.ndarray]  # chunk id → vector, for the embedded chunk types
+    extra: Mapping[str, Any]  # payload every point carries
+
+    def points(self) -> Iterator[VectorPoint]:
+        return chunk_points(self.project_id, self.job_id, self.chunks, self.dense, self.extra)
 
 
 class VectorIOManager(ConfigurableIOManager):
@@ -32,12 +45,12 @@ class VectorIOManager(ConfigurableIOManager):
         load_id = uuid.uuid4().hex
         with retry_only_transient("vector_index"):
             store.ensure_collection(obj.dimension)
-            store.replace_job(obj.project_id, obj.job_id, obj.points, load_id)
+            store.replace_job(obj.project_id, obj.job_id, obj.points(), load_id)
         context.add_output_metadata(
             {
                 "backend": self.vectors.backend,
                 "collection": store.collection,
-                "points": len(obj.points),
+                "points": len(obj.chunks),
                 "load_id": load_id,
             }
         )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from wessley_dagster.stores.vectors import (
-    BATCH,
     DENSE,
     KEYWORD_FIELDS,
     RRF_K,
@@ -19,6 +18,7 @@ from wessley_dagster.stores.vectors import (
     StoredPoint,
     VectorPoint,
     VectorQuery,
+    batched,
     incompatible,
     scope_filter,
     stored_point,
@@ -106,16 +106,13 @@ class EdgeVectorStore:
             vectors[SPARSE] = self._qe.SparseVector(point.sparse.indices, point.sparse.values)
         return vectors
 
-    def replace_job(self, project_id: str, job_id: str, points: Sequence[VectorPoint], load_id: str) -> None:
+    def replace_job(self, project_id: str, job_id: str, points: Iterable[VectorPoint], load_id: str) -> None:
         qe = self._qe
         if self._acquire() is None:
             raise RuntimeError(f"{self.path} has no collection yet: call ensure_collection first")
-        for start in range(0, len(points), BATCH):
-            batch = [
-                qe.Point(uuid.UUID(p.id), self._vectors(p), {**p.payload, "load_id": load_id})
-                for p in points[start : start + BATCH]
-            ]
-            self._shard.update(qe.UpdateOperation.upsert_points(batch))
+        for batch in batched(points):
+            upsert = [qe.Point(uuid.UUID(p.id), self._vectors(p), {**p.payload, "load_id": load_id}) for p in batch]
+            self._shard.update(qe.UpdateOperation.upsert_points(upsert))
         stale = scope_filter(qe, [project_id], job_id, exclude_load=load_id)
         self._shard.update(qe.UpdateOperation.delete_points_by_filter(stale))
         # No optimize() here: measured at 100k points over 94 tenants, tenant-filtered queries

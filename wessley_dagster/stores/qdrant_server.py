@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from wessley_dagster.stores.vectors import (
-    BATCH,
     DENSE,
     KEYWORD_FIELDS,
     RRF_K,
@@ -15,6 +14,7 @@ from wessley_dagster.stores.vectors import (
     StoredPoint,
     VectorPoint,
     VectorQuery,
+    batched,
     incompatible,
     scope_filter,
     stored_point,
@@ -64,14 +64,14 @@ class QdrantServerVectorStore:
             vectors[SPARSE] = self.models.SparseVector(indices=point.sparse.indices, values=point.sparse.values)
         return vectors
 
-    def replace_job(self, project_id: str, job_id: str, points: Sequence[VectorPoint], load_id: str) -> None:
+    def replace_job(self, project_id: str, job_id: str, points: Iterable[VectorPoint], load_id: str) -> None:
         m = self.models
-        for start in range(0, len(points), BATCH):
-            batch = [
+        for batch in batched(points):
+            upsert = [
                 m.PointStruct(id=p.id, vector=self._vectors(p), payload={**p.payload, "load_id": load_id})
-                for p in points[start : start + BATCH]
+                for p in batch
             ]
-            self.client.upsert(self.collection, batch, wait=True)
+            self.client.upsert(self.collection, upsert, wait=True)
         stale = scope_filter(m, [project_id], job_id, exclude_load=load_id)
         self.client.delete(self.collection, m.FilterSelector(filter=stale), wait=True)
 

@@ -11,8 +11,9 @@ job's points with another.
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal, Protocol
 
 import numpy as np
@@ -58,21 +59,27 @@ class VectorPoint(BaseModel):
 def chunk_points(
     project_id: str,
     job_id: str,
-    chunks: Sequence[Chunk],
+    chunks: Iterable[Chunk],
     dense: Mapping[str, Sequence[float] | np.ndarray],
     extra: Mapping[str, Any],
-) -> list[VectorPoint]:
-    """A point per chunk: its dense vector if it has one (by chunk id), BM25 over its whole text,
-    and the chunk with `extra` as payload."""
-    return [
-        VectorPoint(
+) -> Iterator[VectorPoint]:
+    """A point per chunk, made as it is read: its dense vector if it has one (by chunk id), BM25
+    over its whole text, and the chunk with `extra` as payload."""
+    for chunk in chunks:
+        yield VectorPoint(
             id=point_id(project_id, job_id, chunk.chunk_id),
             vector=dense.get(chunk.chunk_id),
             sparse=encode_document(chunk.text, chunk.terms),
             payload={**chunk.model_dump(mode="json"), "project_id": project_id, "job_id": job_id, **extra},
         )
-        for chunk in chunks
-    ]
+
+
+def batched(points: Iterable[VectorPoint]) -> Iterator[list[VectorPoint]]:
+    """Points `BATCH` at a time, as both stores write them: a large job's points are never all
+    held at once."""
+    rest = iter(points)
+    while batch := list(itertools.islice(rest, BATCH)):
+        yield batch
 
 
 class Hit(BaseModel):
@@ -194,7 +201,7 @@ class VectorStore(Protocol):
 
     def dimension(self) -> int | None: ...
 
-    def replace_job(self, project_id: str, job_id: str, points: Sequence[VectorPoint], load_id: str) -> None: ...
+    def replace_job(self, project_id: str, job_id: str, points: Iterable[VectorPoint], load_id: str) -> None: ...
 
     def count(self, project_id: str, job_id: str | None = None) -> int: ...
 

