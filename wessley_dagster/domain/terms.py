@@ -255,21 +255,31 @@ def _build_index() -> dict[str, str]:
     return index
 
 
+def _widest(index: dict[str, str]) -> dict[str, int]:
+    """The most words of an alias beginning with each first word: a token that begins none is
+    skipped without building any phrase (most tokens are designators, net names and numbers)."""
+    widest: dict[str, int] = {}
+    for alias in index:
+        words = alias.split(" ")
+        widest[words[0]] = max(widest.get(words[0], 0), len(words))
+    return widest
+
+
 _INDEX = _build_index()
-_MAX_WORDS = max(len(alias.split()) for alias in _INDEX)
+_WIDEST = _widest(_INDEX)
 _TOKEN = re.compile(r"[A-Za-z0-9+\-_.]+")
 
 
 def _tokens(text: str) -> list[str]:
-    return [t.strip(".").lower() for t in _TOKEN.findall(text) if t.strip(".")]
+    return [stripped.lower() for t in _TOKEN.findall(text) if (stripped := t.strip("."))]
 
 
 def find_terms(text: str) -> list[str]:
     """Canonical terms and normalised values mentioned in `text`, in first-seen order."""
     found: dict[str, None] = {}
     tokens = _tokens(text)
-    for i in range(len(tokens)):
-        for width in range(min(_MAX_WORDS, len(tokens) - i), 0, -1):
+    for i, token in enumerate(tokens):
+        for width in range(min(_WIDEST.get(token, 0), len(tokens) - i), 0, -1):
             canonical = _INDEX.get(" ".join(tokens[i : i + width]))
             if canonical:
                 found.setdefault(canonical)
