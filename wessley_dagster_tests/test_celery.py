@@ -24,6 +24,7 @@ from wessley_dagster.assets.embeddings import Embeddings
 from wessley_dagster.domain.chunking import build_chunks, dense_chunks
 from wessley_dagster.domain.embedders import HashingEmbedder
 from wessley_dagster.execution import EMBEDDED_QUEUE
+from wessley_dagster.io_managers.artifacts import read_artifact
 from wessley_dagster_tests.conftest import (
     REPO,
     SPEEDUINO,
@@ -160,8 +161,8 @@ def embedding_steps(where: dict[str, set[str]]) -> dict[str, set[str]]:
 
 def assert_vectors_as_in_process(project: str, job: str, source: Path, env: dict[str, str]) -> None:
     """The stored embeddings are those one process computes for the same chunks."""
-    stored = resources_for(env)["storage"].object_store().get(f"{project}/{job}/embeddings.json")
-    embeddings = Embeddings.model_validate_json(stored)
+    store = resources_for(env)["storage"].object_store()
+    embeddings = read_artifact(store, f"{project}/{job}", "embeddings", Embeddings)
     dense = dense_chunks(build_chunks(load(source)))
     expected = [array("f", v).tolist() for v in HashingEmbedder().embed([c.dense_text for c in dense])]
     assert embeddings.chunk_ids == [c.chunk_id for c in dense] and np.array_equal(embeddings.vectors, expected)

@@ -118,6 +118,7 @@ def test_two_partitions_end_to_end_and_idempotent(graph_env, instance, monkeypat
             "netlist.json",
             "chunks.ndjson",
             "embeddings.json",
+            "embeddings.f32",
             "exports/graph.graphml",
         }
         assert sorted(s["artifact_rows"]) == sorted((k.split("/", 2)[2], size) for k, size in s["artifacts"])

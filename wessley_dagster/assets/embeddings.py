@@ -8,7 +8,7 @@ The batches go between steps through the run's `io_manager` (Dagster's filesyste
 `DAGSTER_HOME`): Celery workers on several machines need it on shared storage."""
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from dagster import DynamicOut, DynamicOutput, OpExecutionContext, Out, graph_asset, op
@@ -24,9 +24,10 @@ from wessley_dagster.retries import retry_only_transient
 
 
 class _Packed(BaseModel):
-    """Vectors as stored: float32 bytes (the cache's precision already), base64 in the JSON. A
-    1,000-page vehicle's vectors are a sixth of their JSON size, and pydantic-core encodes and
-    decodes the base64 straight between the bytes and the JSON text, without a copy as a string."""
+    """Vectors in JSON: float32 bytes (the cache's precision already) as base64, which pydantic-core
+    encodes and decodes straight between the bytes and the JSON text. The artifacts IO manager keeps
+    them out of the JSON (`FLOAT32_FIELD`); this is the form of `model_dump_json` and of artifacts
+    written before that."""
 
     model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")  # reads either alphabet
 
@@ -58,6 +59,8 @@ Vectors = Annotated[_Packed | list[list[float]], WrapValidator(_unpack), PlainSe
 
 class Embeddings(BaseModel):
     """The dense vectors of a partition's embedded chunks, in chunk order."""
+
+    FLOAT32_FIELD: ClassVar[str] = "vectors"  # stored beside the JSON as raw float32 rows
 
     model: str
     dimension: int
