@@ -39,10 +39,8 @@ def tile_sources(vehicle: str) -> list[Any]:
     """The bundles one tile holds: the repo's sample bundles, or the ten boards as imported."""
     if vehicle == "boards":
         from bench.search_questions import BOARDS
-        from wessley_dagster.adapters.importer import build_bundle
-        from wessley_dagster.adapters.source import JobInfo
 
-        return [build_bundle(b.kind, b.path, JobInfo(b.project, "rev"), b.pdf)[0] for b in BOARDS]
+        return [board.bundle() for board in BOARDS]
     from wessley_dagster.domain.bundle import read_bundle
 
     return [read_bundle(lambda n, d=m.parent: (d / n).read_bytes() if (d / n).exists() else None) for m in BUNDLES]

@@ -33,8 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.search_questions import BOARDS, KINDS, QUESTIONS
-from wessley_dagster.adapters.importer import build_bundle
-from wessley_dagster.adapters.source import JobInfo
 from wessley_dagster.domain.bundle import Bundle
 from wessley_dagster.domain.chunking import DENSE_CHUNK_TYPES, build_chunks, dense_chunks, window
 from wessley_dagster.domain.circuit import Circuit
@@ -226,7 +224,7 @@ def main() -> None:
     args = parser.parse_args()
     bundles = {}
     for board in BOARDS:
-        bundles[board.project] = build_bundle(board.kind, board.path, JobInfo(board.project, "rev"), board.pdf)[0]
+        bundles[board.project] = board.bundle()
     circuits = {p: Circuit(b) for p, b in bundles.items()}
     asked = [
         Asked(i, q.project, q.kind, q.text, frozenset(q.rule(circuits[q.project]))) for i, q in enumerate(QUESTIONS)

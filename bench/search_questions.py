@@ -15,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from wessley_dagster.adapters.importer import build_bundle
+from wessley_dagster.adapters.source import JobInfo
+from wessley_dagster.domain.bundle import Bundle
 from wessley_dagster.domain.circuit import Circuit
 
 SOURCES = Path(__file__).resolve().parent.parent / "data" / "sources"
@@ -27,6 +30,10 @@ class Board:
     kind: str
     path: Path
     pdf: Path | None = None
+
+    def bundle(self) -> Bundle:
+        """The board as the adapters import it, under its own project (job "rev")."""
+        return build_bundle(self.kind, self.path, JobInfo(self.project, "rev"), self.pdf)[0]
 
 
 BOARDS = (
