@@ -6,7 +6,7 @@ from dagster import AssetSpec, Definitions, load_assets_from_modules
 
 from wessley_dagster.assets import bundle, chunks, embeddings, exports, extraction, indexes, job_record
 from wessley_dagster.checks import ALL_CHECKS
-from wessley_dagster.execution import build_executor
+from wessley_dagster.execution import build_executor, tune_collector
 from wessley_dagster.jobs import ingest_job, quota_reset_job
 from wessley_dagster.resources.profiles import deployment_resources
 from wessley_dagster.schedules import monthly_quota_reset, nightly_reconcile
@@ -21,6 +21,7 @@ def _versioned(spec: AssetSpec) -> AssetSpec:
     return spec.replace_attributes(code_version=spec.code_version or PACKAGE_VERSION)
 
 
+tune_collector()
 defs = Definitions(
     assets=[
         a.map_asset_specs(_versioned)

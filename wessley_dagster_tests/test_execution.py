@@ -1,9 +1,13 @@
 """The executor is chosen from the environment in one place: in process by default, Celery on
 request with its broker named, anything else refused with what was expected."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 
-from wessley_dagster.execution import EMBEDDED_QUEUE, build_executor, embedded_vectors_tags
+from wessley_dagster.execution import COLLECTOR_THRESHOLDS, EMBEDDED_QUEUE, build_executor, embedded_vectors_tags
 from wessley_dagster.settings import Settings
 
 
@@ -34,3 +38,15 @@ def test_an_executor_it_cannot_build_is_a_clear_error(env, message):
 def test_only_the_embedded_vector_store_ties_steps_to_one_queue():
     assert embedded_vectors_tags(Settings.from_env({})) == {"dagster-celery/queue": EMBEDDED_QUEUE}
     assert embedded_vectors_tags(Settings.from_env({"QDRANT_URL": "https://qdrant.example:6333"})) == {}
+
+
+def test_a_process_that_loads_the_definitions_collects_its_oldest_garbage_less_often():
+    """In a fresh interpreter: the one running this suite may have loaded them already."""
+    probe = (
+        "import gc, json; before = gc.get_threshold(); import wessley_dagster.definitions; "
+        "print(json.dumps([before, gc.get_threshold()]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    before, after = json.loads(out.splitlines()[-1])
+    assert before != list(COLLECTOR_THRESHOLDS)
+    assert after == list(COLLECTOR_THRESHOLDS)

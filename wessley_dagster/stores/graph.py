@@ -440,24 +440,25 @@ class GraphStore:
         """The (component, pin, net) triples that do not exist as Component-HAS_PIN-Pin-ON_NET-Net.
 
         Each triple is looked up by its nodes' unique keys, so the check's time follows the job's
-        size only, whatever else the store holds."""
+        size only, whatever else the store holds. The answer is the found rows' positions in one
+        list (a record each would be a Bolt message each: twice the time at 90,000 triples)."""
         rows = [
-            {
-                **c,
-                "ck": node_key("component", project_id, job_id, c["component_id"]),
-                "pk": node_key("pin", project_id, job_id, c["component_id"], c["pin"]),
-                "nk": node_key("net", project_id, job_id, c["net"]),
-            }
-            for c in connections
+            [
+                node_key("pin", project_id, job_id, c["component_id"], c["pin"]),
+                node_key("component", project_id, job_id, c["component_id"]),
+                node_key("net", project_id, job_id, c["net"]),
+                i,
+            ]
+            for i, c in enumerate(connections)
         ]
-        found = self.read(
-            "UNWIND $rows AS row MATCH (pin:Pin {key: row.pk}) "
-            "MATCH (c:Component {key: row.ck})-[:HAS_PIN]->(pin)-[:ON_NET]->(n:Net {key: row.nk}) "
-            "RETURN row.component_id AS component_id, row.pin AS pin, row.net AS net",
-            rows=rows,
+        found = set(
+            self._read_list(
+                "UNWIND $rows AS row MATCH (pin:Pin {key: row[0]})-[:ON_NET]->(:Net {key: row[2]}) "
+                "MATCH (pin)<-[:HAS_PIN]-(:Component {key: row[1]}) RETURN collect(row[3]) AS rows",
+                rows=rows,
+            )
         )
-        present = {(r["component_id"], r["pin"], r["net"]) for r in found}
-        return [c for c in connections if (c["component_id"], c["pin"], c["net"]) not in present]
+        return [c for i, c in enumerate(connections) if i not in found]
 
     def orphan_pins(self, project_id: str, job_id: str) -> int:
         """The job's pins that no component holds, each checked from the pin's own side."""
