@@ -1,5 +1,6 @@
 """The executor is chosen from the environment in one place: in process by default, Celery on
-request with its broker named, anything else refused with what was expected."""
+request with its broker named, anything else refused with what was expected. Whichever runs the
+steps, its process collects its oldest garbage less often."""
 
 import json
 import subprocess
