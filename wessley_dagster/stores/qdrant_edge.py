@@ -20,6 +20,7 @@ from wessley_dagster.stores.vectors import (
     VectorQuery,
     batched,
     incompatible,
+    named_vectors,
     scope_filter,
     stored_point,
 )
@@ -100,18 +101,15 @@ class EdgeVectorStore:
             return None
         return int(self._config()["vectors"][DENSE]["size"])
 
-    def _vectors(self, point: VectorPoint) -> dict[str, Any]:
-        vectors: dict[str, Any] = {} if point.vector is None else {DENSE: point.vector.tolist()}
-        if point.sparse is not None:
-            vectors[SPARSE] = self._qe.SparseVector(point.sparse.indices, point.sparse.values)
-        return vectors
-
     def replace_job(self, project_id: str, job_id: str, points: Iterable[VectorPoint], load_id: str) -> None:
         qe = self._qe
         if self._acquire() is None:
             raise RuntimeError(f"{self.path} has no collection yet: call ensure_collection first")
         for batch in batched(points):
-            upsert = [qe.Point(uuid.UUID(p.id), self._vectors(p), {**p.payload, "load_id": load_id}) for p in batch]
+            upsert = [
+                qe.Point(uuid.UUID(p.id), named_vectors(p, qe.SparseVector), {**p.payload, "load_id": load_id})
+                for p in batch
+            ]
             self._shard.update(qe.UpdateOperation.upsert_points(upsert))
         stale = scope_filter(qe, [project_id], job_id, exclude_load=load_id)
         self._shard.update(qe.UpdateOperation.delete_points_by_filter(stale))

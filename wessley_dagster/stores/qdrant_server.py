@@ -16,6 +16,7 @@ from wessley_dagster.stores.vectors import (
     VectorQuery,
     batched,
     incompatible,
+    named_vectors,
     scope_filter,
     stored_point,
 )
@@ -58,17 +59,13 @@ class QdrantServerVectorStore:
         vectors = self.client.get_collection(self.collection).config.params.vectors
         return int(vectors[DENSE].size)  # type: ignore[index]
 
-    def _vectors(self, point: VectorPoint) -> dict[str, Any]:
-        vectors: dict[str, Any] = {} if point.vector is None else {DENSE: point.vector.tolist()}
-        if point.sparse is not None:
-            vectors[SPARSE] = self.models.SparseVector(indices=point.sparse.indices, values=point.sparse.values)
-        return vectors
-
     def replace_job(self, project_id: str, job_id: str, points: Iterable[VectorPoint], load_id: str) -> None:
         m = self.models
         for batch in batched(points):
             upsert = [
-                m.PointStruct(id=p.id, vector=self._vectors(p), payload={**p.payload, "load_id": load_id})
+                m.PointStruct(
+                    id=p.id, vector=named_vectors(p, m.SparseVector), payload={**p.payload, "load_id": load_id}
+                )
                 for p in batch
             ]
             self.client.upsert(self.collection, upsert, wait=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal, Protocol
 
 import numpy as np
@@ -72,6 +72,15 @@ def chunk_points(
             sparse=encode_document(chunk.text, chunk.terms),
             payload={**chunk.model_dump(mode="json"), "project_id": project_id, "job_id": job_id, **extra},
         )
+
+
+def named_vectors(point: VectorPoint, sparse_vector: Callable[..., Any]) -> dict[str, Any]:
+    """A point's vectors by name, as both Qdrant clients take them: the dense row as a list (made
+    a batch at a time), the sparse one as the client's own `SparseVector` type."""
+    vectors: dict[str, Any] = {} if point.vector is None else {DENSE: point.vector.tolist()}
+    if point.sparse is not None:
+        vectors[SPARSE] = sparse_vector(indices=point.sparse.indices, values=point.sparse.values)
+    return vectors
 
 
 def batched(points: Iterable[VectorPoint]) -> Iterator[list[VectorPoint]]:
