@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from wessley_dagster.domain.bundle import Bundle
+from pydantic import BaseModel
+
+from wessley_dagster.domain.bundle import Bundle, Component, Junction, LineSegment, Net, Pin, TextSpan
 
 VEHICLE, COMPONENT, PIN, NET, TEXT_SPAN, JUNCTION, LINE_SEGMENT = (
     "Vehicle",
@@ -26,6 +28,25 @@ VEHICLE, COMPONENT, PIN, NET, TEXT_SPAN, JUNCTION, LINE_SEGMENT = (
 )
 JOB_LABELS = (COMPONENT, PIN, NET, TEXT_SPAN, JUNCTION, LINE_SEGMENT)
 ALL_LABELS = (VEHICLE, *JOB_LABELS)
+
+# Each job label's model, the fields of it that become relationships or other nodes instead of
+# properties, and the properties the graph adds beside the job's scope.
+_SOURCES: dict[str, tuple[type[BaseModel], frozenset[str], tuple[str, ...]]] = {
+    COMPONENT: (Component, frozenset({"pins", "span_ids"}), ()),
+    PIN: (Pin, frozenset(), ("component_id",)),
+    NET: (Net, frozenset({"connections"}), ("fan_out",)),
+    TEXT_SPAN: (TextSpan, frozenset(), ()),
+    JUNCTION: (Junction, frozenset(), ()),
+    LINE_SEGMENT: (LineSegment, frozenset({"junction_ids"}), ()),
+}
+
+# The properties a job label's nodes may hold from the contract; only a bundle's extra fields
+# (kept by `extra="allow"`) add others. Names from the schema, never from user data: a store may
+# write them into a query's text.
+CONTRACT_PROPERTIES: dict[str, tuple[str, ...]] = {
+    label: tuple(sorted(set(model.model_fields) - excluded | {*added, "project_id", "job_id"}))
+    for label, (model, excluded, added) in _SOURCES.items()
+}
 
 
 def node_key(*parts: str) -> str:
@@ -99,7 +120,7 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
         COMPONENT,
         bundle.components,
         scope,
-        lambda c: c.model_dump(mode="json", exclude={"pins", "span_ids"}),
+        lambda c: c.model_dump(mode="json", exclude=_SOURCES[COMPONENT][1]),
         parent=vehicle_key,
     )
     pin_keys = _add_pins(g, bundle, scope, comp_keys)
@@ -108,13 +129,17 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
         NET,
         bundle.netlist.nets,
         scope,
-        lambda n: {**n.model_dump(mode="json", exclude={"connections"}), "fan_out": len(n.connections)},
+        lambda n: {**n.model_dump(mode="json", exclude=_SOURCES[NET][1]), "fan_out": len(n.connections)},
     )
     span_keys = _add_nodes(g, TEXT_SPAN, bundle.text_spans, scope, lambda s: s.model_dump(mode="json"))
     netlist = bundle.netlist
     junction_keys = _add_nodes(g, JUNCTION, netlist.junctions, scope, lambda x: x.model_dump(mode="json"))
     seg_keys = _add_nodes(
-        g, LINE_SEGMENT, netlist.line_segments, scope, lambda s: s.model_dump(mode="json", exclude={"junction_ids"})
+        g,
+        LINE_SEGMENT,
+        netlist.line_segments,
+        scope,
+        lambda s: s.model_dump(mode="json", exclude=_SOURCES[LINE_SEGMENT][1]),
     )
     on_net = dict.fromkeys(
         (pin_keys[(c.component_id, c.pin)], net_keys[n.name]) for n in netlist.nets for c in n.connections

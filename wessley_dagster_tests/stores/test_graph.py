@@ -77,6 +77,39 @@ def test_a_new_version_leaves_no_stale_nodes_or_relationships(store):
     ]
 
 
+def payload_nodes(payload) -> list:
+    """The job's nodes as `GraphStore.dump` lists them: the payload's properties, key and hash."""
+    return sorted(
+        (
+            [label],
+            sorted((k, repr(v)) for k, v in {**row["props"], "key": row["key"], "hash": content_hash(row)}.items()),
+        )
+        for label, rows in payload.nodes.items()
+        if label in JOB_LABELS
+        for row in rows
+    )
+
+
+def test_a_node_holds_exactly_its_payload_properties_however_it_was_written(store):
+    """A first load names the contract's properties in its CREATE (one that is absent is not
+    stored); a node with a bundle's extra field, and a changed node of a re-load, are written
+    by SET. Each holds what its row holds, nothing more."""
+    project = unique("p")
+    bundle = bundle_as(project)
+    comps = [c.model_copy(update={"value": None, "torque_nm": 4.5}) if c.id == "R12" else c for c in bundle.components]
+    first = bundle_to_graph(bundle.model_copy(update={"components": comps}))
+    r12 = next(row["props"] for row in first.nodes["Component"] if row["props"]["id"] == "R12")
+    assert r12["torque_nm"] == 4.5 and "value" not in r12
+    store.load(first)
+    assert store.dump(project, "job")["nodes"] == payload_nodes(first)
+
+    second = bundle_to_graph(
+        bundle.model_copy(update={"components": [c.model_copy(update={"confidence": 0.5}) for c in comps]})
+    )
+    store.load(second)
+    assert store.dump(project, "job")["nodes"] == payload_nodes(second)
+
+
 def load_ids(store, project: str) -> dict[str, str]:
     """Each of the job's nodes by key, with the load that last wrote it."""
     rows = store.read("MATCH (n {project_id: $p, job_id: 'job'}) RETURN n.key AS k, n.load_id AS l", p=project)
