@@ -278,8 +278,9 @@ def find_terms(text: str) -> list[str]:
     """Canonical terms and normalised values mentioned in `text`, in first-seen order."""
     found: dict[str, None] = {}
     tokens = _tokens(text)
-    for i, token in enumerate(tokens):
-        for width in range(min(_WIDEST.get(token, 0), len(tokens) - i), 0, -1):
+    # Only the positions of tokens some term begins with (few: most are designators and numbers).
+    for i in [i for i, token in enumerate(tokens) if token in _WIDEST]:
+        for width in range(min(_WIDEST[tokens[i]], len(tokens) - i), 0, -1):
             canonical = _INDEX.get(" ".join(tokens[i : i + width]))
             if canonical:
                 found.setdefault(canonical)
