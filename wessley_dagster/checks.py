@@ -18,16 +18,17 @@ from dagster import (
     asset_check,
 )
 
+from wessley_dagster.assets.chunks import chunks as chunks_asset
 from wessley_dagster.assets.common import EMBEDDED_VECTORS_POOL, EMBEDDED_VECTORS_TAGS, recorded_metadata
 from wessley_dagster.assets.embeddings import embeddings
 from wessley_dagster.assets.indexes import schematic_graph, vector_index
+from wessley_dagster.assets.table_metadata import ROW_COUNT
 from wessley_dagster.domain.bundle import (
     Component,
     Netlist,
     declared_pin_mismatches,
     split_partition_key,
 )
-from wessley_dagster.domain.chunking import Chunk
 from wessley_dagster.io_managers.graph import loaded_graph_counts
 from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.graph import GraphResource
@@ -95,18 +96,16 @@ def no_orphan_pins(context: AssetCheckExecutionContext, graph: GraphResource) ->
 
 @per_job_check(
     asset=vector_index,
-    additional_ins={"chunks": AssetIn("chunks")},
     pool=EMBEDDED_VECTORS_POOL,
     op_tags=EMBEDDED_VECTORS_TAGS,
 )
-def vector_count_matches_chunks(
-    context: AssetCheckExecutionContext, chunks: list[Chunk], vectors: VectorResource
-) -> AssetCheckResult:
-    """The job has exactly one vector point per chunk."""
+def vector_count_matches_chunks(context: AssetCheckExecutionContext, vectors: VectorResource) -> AssetCheckResult:
+    """The job has exactly one vector point per chunk. The chunks are counted from their
+    materialization's metadata: parsing a 1,000-page vehicle's 60,000 chunks to count them was
+    most of the check's time."""
+    chunks = int(recorded_metadata(context, chunks_asset.key).get(ROW_COUNT, -1))
     points = vectors.store.count(*split_partition_key(context.partition_key))
-    return AssetCheckResult(
-        passed=points == len(chunks), severity=ERROR, metadata={"points": points, "chunks": len(chunks)}
-    )
+    return AssetCheckResult(passed=points == chunks, severity=ERROR, metadata={"points": points, "chunks": chunks})
 
 
 @per_job_check(

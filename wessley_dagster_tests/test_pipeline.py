@@ -8,12 +8,12 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-from dagster import AssetKey, AssetsDefinition, asset, materialize
+from dagster import AssetKey, AssetsDefinition, AssetSelection, asset, materialize
 
 from wessley_dagster import cli
 from wessley_dagster.assets import bundle, chunks, embeddings, exports, extraction, indexes, job_record
 from wessley_dagster.assets.embeddings import Embeddings
-from wessley_dagster.checks import ALL_CHECKS
+from wessley_dagster.checks import ALL_CHECKS, vector_count_matches_chunks
 from wessley_dagster.domain.bundle import (
     Component,
     Netlist,
@@ -383,6 +383,29 @@ def test_a_failing_check_blocks_the_job_record_and_the_job_is_failed(env, resour
     # The run was a plain materialize(), not ingest_job: the sensor watches every job's failures,
     # and says which stores had already been written.
     assert "completed before it: " in job["error"] and "vector_index" in job["error"].split("completed before it: ")[1]
+
+
+def test_the_vector_count_check_compares_the_store_with_the_chunks_recorded(env, resources, instance):
+    """The check counts the chunks from their materialization's metadata, not by loading them:
+    points removed behind the pipeline's back fail it."""
+    project = unique("proj")
+    key = stage_bundle(SYNTHETIC, uploads_dir(env), project, "gone")
+    add_partitions(instance, key)
+    assert run(key, resources, instance).success
+    resources["vectors"].store.replace_job(project, "gone", [], "another-load")  # the job's points swept
+    # The check, and the job record it blocks (a check alone has no partitions to run for).
+    result = materialize(
+        [*ASSETS, *ALL_CHECKS],
+        selection=AssetSelection.checks(vector_count_matches_chunks) | AssetSelection.assets("job_record"),
+        partition_key=key,
+        resources=resources,
+        instance=instance,
+        raise_on_error=False,
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed and not result.asset_materializations_for_node("job_record")
+    assert evaluation.metadata["points"].value == 0
+    assert evaluation.metadata["chunks"].value == len(build_chunks(load(SYNTHETIC)))
 
 
 @pytest.mark.parametrize("down", ["graph"])

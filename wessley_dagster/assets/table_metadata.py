@@ -11,6 +11,7 @@ import pandas as pd
 from dagster import MetadataValue, TableColumn, TableSchema
 from pydantic import BaseModel
 
+ROW_COUNT = "dagster/row_count"  # the key Dagster's UI reads a table's row count from
 PREVIEW_ROWS = 5
 PREVIEW_CELL = 60  # characters of a cell shown in the preview
 
@@ -50,7 +51,7 @@ def table_metadata(rows: Sequence[BaseModel], model: type[BaseModel]) -> dict[st
     head = [{k: _cell(v) for k, v in row.model_dump(mode="json").items()} for row in rows[:PREVIEW_ROWS]]
     preview = pd.DataFrame(head, columns=columns).to_markdown(index=False)
     return {
-        "dagster/row_count": MetadataValue.int(len(rows)),
+        ROW_COUNT: MetadataValue.int(len(rows)),
         "dagster/column_schema": MetadataValue.table_schema(schema),
         "preview": MetadataValue.md(preview),
     }
