@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape, quoteattr
 
 from pydantic import BaseModel
@@ -29,23 +29,31 @@ VEHICLE, COMPONENT, PIN, NET, TEXT_SPAN, JUNCTION, LINE_SEGMENT = (
 JOB_LABELS = (COMPONENT, PIN, NET, TEXT_SPAN, JUNCTION, LINE_SEGMENT)
 ALL_LABELS = (VEHICLE, *JOB_LABELS)
 
-# Each job label's model, the fields of it that become relationships or other nodes instead of
-# properties, and the properties the graph adds beside the job's scope.
-_SOURCES: dict[str, tuple[type[BaseModel], frozenset[str], tuple[str, ...]]] = {
-    COMPONENT: (Component, frozenset({"pins", "span_ids"}), ()),
-    PIN: (Pin, frozenset(), ("component_id",)),
-    NET: (Net, frozenset({"connections"}), ("fan_out",)),
-    TEXT_SPAN: (TextSpan, frozenset(), ()),
-    JUNCTION: (Junction, frozenset(), ()),
-    LINE_SEGMENT: (LineSegment, frozenset({"junction_ids"}), ()),
+
+class _Source(NamedTuple):
+    """Where a job label's properties come from: its model's fields but `excluded` (those that
+    become relationships or other nodes), and `added` beside the job's scope."""
+
+    model: type[BaseModel]
+    excluded: frozenset[str] = frozenset()
+    added: tuple[str, ...] = ()
+
+
+_SOURCES: dict[str, _Source] = {
+    COMPONENT: _Source(Component, frozenset({"pins", "span_ids"})),
+    PIN: _Source(Pin, added=("component_id",)),
+    NET: _Source(Net, frozenset({"connections"}), ("fan_out",)),
+    TEXT_SPAN: _Source(TextSpan),
+    JUNCTION: _Source(Junction),
+    LINE_SEGMENT: _Source(LineSegment, frozenset({"junction_ids"})),
 }
 
 # The properties a job label's nodes may hold from the contract; only a bundle's extra fields
 # (kept by `extra="allow"`) add others. Names from the schema, never from user data: a store may
 # write them into a query's text.
 CONTRACT_PROPERTIES: dict[str, tuple[str, ...]] = {
-    label: tuple(sorted(set(model.model_fields) - excluded | {*added, "project_id", "job_id"}))
-    for label, (model, excluded, added) in _SOURCES.items()
+    label: tuple(sorted(set(source.model.model_fields) - source.excluded | {*source.added, "project_id", "job_id"}))
+    for label, source in _SOURCES.items()
 }
 
 
@@ -92,6 +100,9 @@ class GraphPayload:
         return result
 
 
+_NESTED = (dict, list)
+
+
 def _clean(props: dict[str, Any]) -> dict[str, Any]:
     """Graph properties must be primitives or lists of them; nested extras become JSON text.
     Exact types, not isinstance: values come from JSON-mode dumps, and this runs for every
@@ -112,9 +123,6 @@ def _clean(props: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_NESTED = (dict, list)
-
-
 def bundle_to_graph(bundle: Bundle) -> GraphPayload:
     m = bundle.manifest
     p, j = m.project_id, m.job_id
@@ -129,7 +137,7 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
         COMPONENT,
         bundle.components,
         scope,
-        lambda c: c.model_dump(mode="json", exclude=_SOURCES[COMPONENT][1]),
+        lambda c: c.model_dump(mode="json", exclude=_SOURCES[COMPONENT].excluded),
         parent=vehicle_key,
     )
     pin_keys = _add_pins(g, bundle, scope, comp_keys)
@@ -138,7 +146,7 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
         NET,
         bundle.netlist.nets,
         scope,
-        lambda n: {**n.model_dump(mode="json", exclude=_SOURCES[NET][1]), "fan_out": len(n.connections)},
+        lambda n: {**n.model_dump(mode="json", exclude=_SOURCES[NET].excluded), "fan_out": len(n.connections)},
     )
     span_keys = _add_nodes(g, TEXT_SPAN, bundle.text_spans, scope, lambda s: s.model_dump(mode="json"))
     netlist = bundle.netlist
@@ -148,7 +156,7 @@ def bundle_to_graph(bundle: Bundle) -> GraphPayload:
         LINE_SEGMENT,
         netlist.line_segments,
         scope,
-        lambda s: s.model_dump(mode="json", exclude=_SOURCES[LINE_SEGMENT][1]),
+        lambda s: s.model_dump(mode="json", exclude=_SOURCES[LINE_SEGMENT].excluded),
     )
     on_net = dict.fromkeys(
         (pin_keys[(c.component_id, c.pin)], net_keys[n.name]) for n in netlist.nets for c in n.connections
