@@ -310,7 +310,7 @@ class GraphStore:
             return
         if not create:
             query = self._node_query(payload, label, "MERGE")
-            self._write_batches(query, rows, batch_size, prepare, load_id=load_id)
+            self._write_batches(query, rows, batch_size, prepare, self._writers(create), load_id=load_id)
             return
         # A node created with its properties in its pattern is written once; CREATE then SET
         # writes it and rewrites it grown (a quarter of ArcadeDB's first load). Only the
