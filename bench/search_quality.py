@@ -140,7 +140,8 @@ def index(
         vectors, embedded = embed_cached(embedder, [c.dense_text for c in dense], cache)
         fresh += embedded
         by_id = {c.chunk_id: v for c, v in zip(dense, vectors, strict=True)}
-        store.replace_job(project, "rev", chunk_points(project, "rev", chunks, by_id, {}), uuid.uuid4().hex)
+        aligned = [by_id.get(c.chunk_id) for c in chunks]
+        store.replace_job(project, "rev", chunk_points(project, "rev", chunks, aligned, {}), uuid.uuid4().hex)
     return fresh
 
 

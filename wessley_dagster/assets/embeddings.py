@@ -21,6 +21,7 @@ from wessley_dagster.partitions import ingestion_partitions
 from wessley_dagster.resources.embeddings import EmbeddingsResource
 from wessley_dagster.resources.metadata import MetadataResource
 from wessley_dagster.retries import retry_only_transient
+from wessley_dagster.stores.float32_rows import Float32Rows
 
 
 class _Packed(BaseModel):
@@ -40,8 +41,11 @@ def _pack(vectors: np.ndarray) -> _Packed:
     return _Packed(shape=list(packed.shape), float32_b64=packed.tobytes())
 
 
-def _unpack(value: Any, parse: ValidatorFunctionWrapHandler) -> np.ndarray:
-    """A float32 matrix from an array, the stored form, or a list of rows (as stored before)."""
+def _unpack(value: Any, parse: ValidatorFunctionWrapHandler) -> np.ndarray | Float32Rows:
+    """A float32 matrix from an array, stored rows read as they are used, the JSON form, or a
+    list of rows (as stored before)."""
+    if isinstance(value, Float32Rows):
+        return value
     if isinstance(value, np.ndarray):
         return np.asarray(value, dtype=np.float32)
     parsed = parse(value)
@@ -53,7 +57,7 @@ def _unpack(value: Any, parse: ValidatorFunctionWrapHandler) -> np.ndarray:
 
 
 # A float32 row per chunk, as `embed_cached` gives them: validated to an `np.ndarray` whatever the
-# stored form (the union is what pydantic parses JSON into).
+# stored form (the union is what pydantic parses JSON into), or to the artifact's `Float32Rows`.
 Vectors = Annotated[_Packed | list[list[float]], WrapValidator(_unpack), PlainSerializer(_pack, when_used="json")]
 
 

@@ -52,10 +52,10 @@ def vector_index(
         "chunker_version": CHUNKER_VERSION,
         "embedding_model": embeddings.model,
     }
-    dense = dict(zip(embeddings.chunk_ids, embeddings.vectors, strict=True))
     record_stage(context, metadata)
     context.add_output_metadata({"chunker_version": CHUNKER_VERSION, "embedding_model": embeddings.model})
-    return VectorBatch(project_id, job_id, embeddings.dimension, chunks, dense, extra)
+    dimension, dense_types = embeddings.dimension, embeddings.chunk_types
+    return VectorBatch(project_id, job_id, dimension, chunks, dense_types, embeddings.vectors, extra)
 
 
 @asset(

@@ -3,8 +3,9 @@ storage chain (S3 → Supabase Storage → local folder). A list of models (span
 chunks) is NDJSON, one model a line, written as it is serialised; any other value is JSON. Both
 are serialised with pydantic from the asset's type annotation, so reading back yields the same
 typed objects. A model naming a `FLOAT32_FIELD` (the embeddings' vectors) keeps that array beside
-its JSON as raw little-endian float32 rows (`<name>.f32`): a 1,000-page vehicle's 1,536-d vectors
-are 344 MiB as floats, and would be 459 MB more as base64 in the JSON while written and read."""
+its JSON as raw little-endian float32 rows (`<name>.f32`), read back a block of rows at a time: a
+1,000-page vehicle's 1,536-d vectors are 344 MiB as floats, and would be 459 MB more as base64 in
+the JSON while written and read."""
 
 import json
 from collections.abc import Iterable, Iterator
@@ -19,6 +20,7 @@ from wessley_dagster.domain.bundle import split_partition_key
 from wessley_dagster.domain.exports import ExportFile
 from wessley_dagster.resources.storage import StorageResource
 from wessley_dagster.retries import retry_only_transient
+from wessley_dagster.stores.float32_rows import Float32Rows
 from wessley_dagster.stores.objects import FallbackStore, StoredObject
 
 EXPORTS = "exports"
@@ -79,19 +81,18 @@ def _put_with_float32(store: FallbackStore, key: str, obj: BaseModel, field: str
 
 
 def _with_float32(store: FallbackStore, prefix: str, annotation: Any, field: str, data: bytes) -> Any:
-    """The model from its JSON and, if the JSON names one, its float32 object (a JSON written
-    before the array moved out of it holds the array itself)."""
+    """The model from its JSON with, if the JSON names one, its float32 object as `Float32Rows`,
+    read as they are used (a JSON written before the array moved out of it holds the array)."""
     head = json.loads(data)
     reference = head.get(field)
     if not (isinstance(reference, dict) and "float32_object" in reference):
         return TypeAdapter(annotation).validate_json(data)
     key = f"{prefix}/{reference['float32_object']}"
-    raw = store.get(key)
-    shape = reference["shape"]
-    if raw is None or len(raw) != 4 * int(np.prod(shape)):
-        found = "missing" if raw is None else f"{len(raw)} bytes"
-        raise ValueError(f"{key}: {found}, expected float32 rows of shape {shape}")
-    head[field] = np.frombuffer(raw, dtype="<f4").reshape(shape)
+    file = store.open(key)
+    rows, dimension = reference["shape"]
+    if file is None:
+        raise ValueError(f"{key}: missing, expected float32 rows of shape {[rows, dimension]}")
+    head[field] = Float32Rows(file, (rows, dimension), key)
     return TypeAdapter(annotation).validate_python(head)
 
 

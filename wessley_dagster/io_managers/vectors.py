@@ -2,14 +2,14 @@
 job's points from older loads). Downstream steps search through the `vectors` resource."""
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext, ResourceDependency
 
-from wessley_dagster.domain.chunking import Chunk
+from wessley_dagster.domain.chunking import Chunk, ChunkType
 from wessley_dagster.resources.vectors import VectorResource
 from wessley_dagster.retries import retry_only_transient
 from wessley_dagster.stores.vectors import VectorPoint, chunk_points
@@ -18,17 +18,20 @@ from wessley_dagster.stores.vectors import VectorPoint, chunk_points
 @dataclass(frozen=True)
 class VectorBatch:
     """A job's points, made from its chunks as the store writes them, a batch at a time: a
-    1,000-page vehicle's points all held at once cost several hundred MB."""
+    1,000-page vehicle's points (or its vectors) all held at once cost several hundred MB."""
 
     project_id: str
     job_id: str
     dimension: int
     chunks: Sequence[Chunk]
-    dense: Mapping[str, np.ndarray]  # chunk id → vector, for the embedded chunk types
+    dense_types: Collection[ChunkType]  # the chunk types with a dense vector
+    rows: Iterable[np.ndarray]  # their vectors in chunk order (`Float32Rows`: read as they are used)
     extra: Mapping[str, Any]  # payload every point carries
 
     def points(self) -> Iterator[VectorPoint]:
-        return chunk_points(self.project_id, self.job_id, self.chunks, self.dense, self.extra)
+        rows = iter(self.rows)
+        vectors = (next(rows) if c.chunk_type in self.dense_types else None for c in self.chunks)
+        return chunk_points(self.project_id, self.job_id, self.chunks, vectors, self.extra)
 
 
 class VectorIOManager(ConfigurableIOManager):

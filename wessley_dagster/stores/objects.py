@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 
 from wessley_dagster.stores.signing import UrlSigner
 
 log = logging.getLogger(__name__)
+_Read = TypeVar("_Read")
 mimetypes.add_type("application/x-ndjson", ".ndjson")
 mimetypes.add_type("application/graphml+xml", ".graphml")
 
@@ -70,6 +71,11 @@ class ObjectStore(Protocol):
 
     def get(self, key: str) -> bytes | None: ...
 
+    def open(self, key: str, spool: Callable[[], IO[bytes]]) -> IO[bytes] | None:
+        """The object as a seekable file, read in bounded memory: a local object's own file, a
+        remote one copied into `spool()`."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
     def list(self, prefix: str, start_after: str = "", limit: int | None = None) -> list[ListedObject]:
@@ -114,11 +120,19 @@ class LocalFolderStore:
             raise
         return StoredObject(key, path.as_uri(), self.name, size)
 
-    def get(self, key: str) -> bytes | None:
+    def _existing(self, key: str) -> Path | None:
         path = self._path(key)
         if (self.root / key).is_symlink():
             raise ValueError(f"object key {key!r} is a symlink, not an object")
-        return path.read_bytes() if path.is_file() else None
+        return path if path.is_file() else None
+
+    def get(self, key: str) -> bytes | None:
+        path = self._existing(key)
+        return None if path is None else path.read_bytes()
+
+    def open(self, key: str, spool: Callable[[], IO[bytes]]) -> IO[bytes] | None:
+        path = self._existing(key)
+        return None if path is None else path.open("rb")
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -194,11 +208,28 @@ class S3Store:
         self.client.upload_fileobj(kept, self.bucket, self._key(key), ExtraArgs={"ContentType": content_type})
         return StoredObject(key, f"s3://{self.bucket}/{self._key(key)}", self.name, file.seek(0, 2) - start)
 
-    def get(self, key: str) -> bytes | None:
+    def _body(self, key: str) -> Any:
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
         except self.client.exceptions.NoSuchKey:
             return None
+
+    def get(self, key: str) -> bytes | None:
+        body = self._body(key)
+        return None if body is None else body.read()
+
+    def open(self, key: str, spool: Callable[[], IO[bytes]]) -> IO[bytes] | None:
+        body = self._body(key)
+        if body is None:
+            return None
+        file = spool()
+        try:
+            shutil.copyfileobj(body, file)
+        except BaseException:
+            file.close()
+            raise
+        file.seek(0)
+        return file
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
@@ -274,20 +305,33 @@ class FallbackStore:
         raise RuntimeError(f"no storage backend accepted {key}: " + "; ".join(errors)) from last
 
     def get(self, key: str) -> bytes | None:
-        """The object from the first backend that has it; a backend that is down is only
-        tolerated when a later one has the object (it may have been the fallback on write)."""
+        return self._read(key, lambda backend: backend.get(key))
+
+    def open(self, key: str) -> IO[bytes] | None:
+        """The object as a seekable file, never whole in memory: a remote object is copied into
+        an anonymous temporary file under `spool_dir`, gone when the file is closed."""
+        return self._read(key, lambda backend: backend.open(key, self._spool))
+
+    def _spool(self) -> IO[bytes]:
+        if self.spool_dir is not None:
+            self.spool_dir.mkdir(parents=True, exist_ok=True)
+        return tempfile.TemporaryFile(dir=self.spool_dir)
+
+    def _read(self, key: str, read: Callable[[ObjectStore], _Read | None]) -> _Read | None:
+        """What `read` gives from the first backend that has the object; a backend that is down
+        is only tolerated when a later one has it (it may have been the fallback on write)."""
         errors, last = [], None
         for backend in self.backends:
             try:
-                data = backend.get(key)
+                found = read(backend)
             except Exception as exc:  # reported below unless a later backend has the object
                 errors.append(f"{backend.name}: {exc}")
                 last = exc
                 continue
-            if data is not None:
+            if found is not None:
                 if errors:  # a fallback copy may be older than the one the failing backend holds
                     log.warning("read %s from %s because %s", key, backend.name, "; ".join(errors))
-                return data
+                return found
         if errors:
             raise RuntimeError(f"could not read {key}: " + "; ".join(errors)) from last
         return None

@@ -60,15 +60,16 @@ def chunk_points(
     project_id: str,
     job_id: str,
     chunks: Iterable[Chunk],
-    dense: Mapping[str, Sequence[float] | np.ndarray],
+    vectors: Iterable[Sequence[float] | np.ndarray | None],
     extra: Mapping[str, Any],
 ) -> Iterator[VectorPoint]:
-    """A point per chunk, made as it is read: its dense vector if it has one (by chunk id), BM25
-    over its whole text, and the chunk with `extra` as payload."""
-    for chunk in chunks:
+    """A point per chunk, made as it is read: its dense vector if it has one (`vectors` holds one
+    per chunk, None for a sparse-only one), BM25 over its whole text, and the chunk with `extra`
+    as payload."""
+    for chunk, vector in zip(chunks, vectors, strict=True):
         yield VectorPoint(
             id=point_id(project_id, job_id, chunk.chunk_id),
-            vector=dense.get(chunk.chunk_id),
+            vector=vector,
             sparse=encode_document(chunk.text, chunk.terms),
             payload={**chunk.model_dump(mode="json"), "project_id": project_id, "job_id": job_id, **extra},
         )

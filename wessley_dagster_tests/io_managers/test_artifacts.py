@@ -1,6 +1,6 @@
 """The artifacts IO manager: a list of models is NDJSON, one model a line, and reads back as the
 same typed models whatever its text holds; a value stored before as JSON is not left behind; the
-embeddings' vectors are raw float32 rows beside their JSON, read back to the bit."""
+embeddings' vectors are raw float32 rows beside their JSON, read back to the bit as they are used."""
 
 import json
 from pathlib import Path
@@ -14,6 +14,7 @@ from wessley_dagster.assets.embeddings import Embeddings
 from wessley_dagster.domain.bundle import TextSpan
 from wessley_dagster.io_managers.artifacts import LINES_PER_WRITE, ArtifactsIOManager
 from wessley_dagster.resources.storage import StorageResource
+from wessley_dagster.stores.float32_rows import Float32Rows
 from wessley_dagster_tests.domain.test_exports import AWKWARD
 
 SPANS = list[TextSpan]
@@ -78,7 +79,9 @@ def test_vectors_are_float32_rows_beside_their_json(tmp_path: Path):
     assert head["vectors"] == {"shape": [4_100, 6], "float32_object": "embeddings.f32"}
     assert (folder / "embeddings.f32").read_bytes() == vectors.astype("<f4").tobytes()
     loaded = manager.load_input(read)
+    assert isinstance(loaded.vectors, Float32Rows)  # read as they are used, a block of rows at a time
     assert loaded.chunk_ids == value.chunk_ids and np.array_equal(loaded.vectors, vectors)
+    assert np.array_equal(np.stack(list(loaded.vectors)), vectors)
 
     (folder / "embeddings.f32").write_bytes(vectors[:10].tobytes())  # cut short
     with pytest.raises(Failure, match=r"embeddings\.f32: 240 bytes, expected float32 rows of shape \[4100, 6\]"):

@@ -58,6 +58,23 @@ def test_a_streamed_write_spools_past_memory_and_lands_whole(kind, tmp_path: Pat
     assert spooled == [tmp_path / "spool"] and list((tmp_path / "spool").iterdir()) == []  # under the home, gone
 
 
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_an_opened_object_is_a_seekable_file_and_a_remote_one_spools_under_the_home(kind, tmp_path: Path, request):
+    backend = LocalFolderStore(tmp_path / "objects") if kind == "local" else request.getfixturevalue("s3")
+    store = FallbackStore([backend], spool_dir=tmp_path / "spool")
+    data = bytes(range(256)) * 40_000  # 10 MB
+    store.put("p/j/big.f32", data, "application/octet-stream")
+    assert store.open("p/j/missing.f32") is None
+    with store.open("p/j/big.f32") as file:
+        assert file.seek(0, 2) == len(data)
+        file.seek(5_000_000)
+        assert file.read(3) == data[5_000_000:5_000_003]
+        held = Path(os.readlink(f"/proc/self/fd/{file.fileno()}"))
+        # the local backend's own file; a remote object's anonymous copy under the spool folder
+        assert held == tmp_path / "objects/p/j/big.f32" if kind == "local" else held.parent == tmp_path / "spool"
+    assert list((tmp_path / "spool").glob("*")) == []
+
+
 def test_a_streamed_write_falls_back_from_the_start(tmp_path: Path):
     dead = boto3.client(
         "s3",
@@ -93,6 +110,8 @@ def test_fallback_reports_the_backend_that_took_the_object(tmp_path: Path, caplo
     assert any(r.getMessage().startswith("read p/j/a.json from local because s3: ") for r in caplog.records)
     with pytest.raises(RuntimeError, match=r"could not read p/j/other.json: s3: "):
         store.get("p/j/other.json")
+    with store.open("p/j/a.json") as file:
+        assert file.read() == b"{}"
 
 
 def test_fallback_with_every_backend_down_fails_loudly():
