@@ -94,5 +94,11 @@ def encode_document(text: str, terms: Sequence[str] | None = None) -> SparseVect
     return _vector({i: tf * (K1 + 1) / (tf + norm) for i, tf in counts.items()})
 
 
+def encode_documents(documents: Sequence[tuple[str, Sequence[str] | None]]) -> list[SparseVector]:
+    """`encode_document` over (text, terms) pairs: a block of them is one call (and one message
+    when they are encoded in another process)."""
+    return [encode_document(text, terms) for text, terms in documents]
+
+
 def encode_query(text: str) -> SparseVector:
     return _vector({token_index(t): 1.0 for t in (*tokens(text), *_term_tokens(find_terms(text)))})

@@ -12,21 +12,25 @@ job's points with another.
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Annotated, Any, Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from wessley_dagster.domain.chunking import DRAWING_ONLY, Chunk
-from wessley_dagster.domain.sparse import SparseVector, encode_document
+from wessley_dagster.domain.sparse import SparseVector, encode_document, encode_documents
 
 POINT_NAMESPACE = uuid.UUID("6f1c1c62-5d0e-4a53-9d55-0d3b7f6e2a10")
 DENSE = "dense"
 SPARSE = "bm25"
 KEYWORD_FIELDS = ("job_id", "chunk_type", "component_id", "kind")
 BATCH = 512
+ASIDE_FROM_CHUNKS = 8_192  # below it, starting a helper process costs more than it saves
+SPARSE_BLOCK = 2_048
 Fusion = Literal["rrf", "dbsf"]
 RRF_K = 60  # the classic constant; Edge and qdrant-client are both given it explicitly
 
@@ -56,21 +60,45 @@ class VectorPoint(BaseModel):
     payload: dict[str, Any]
 
 
+def sparse_vectors(chunks: Sequence[Chunk]) -> Iterator[SparseVector]:
+    """The chunks' BM25 vectors, in order. A large job's are encoded a block at a time in a helper
+    process while this one makes and writes the points of the blocks before: the encoder is pure
+    Python, and here it would hold the interpreter lock the store's client needs (1,050 pages:
+    the vector index step's write 21 -> 17 s, bench/RESULTS.md). A daemonic process (which may
+    not start one) encodes them itself."""
+    if len(chunks) < ASIDE_FROM_CHUNKS or multiprocessing.current_process().daemon:
+        return (encode_document(c.text, c.terms) for c in chunks)
+    return _encoded_aside(chunks)
+
+
+def _encoded_aside(chunks: Sequence[Chunk]) -> Iterator[SparseVector]:
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+    try:
+        blocks = (
+            [(c.text, c.terms) for c in chunks[start : start + SPARSE_BLOCK]]
+            for start in range(0, len(chunks), SPARSE_BLOCK)
+        )
+        for block in pool.map(encode_documents, blocks):
+            yield from block
+    finally:  # a write that failed half-way leaves no helper behind, nor its queued blocks
+        pool.shutdown(cancel_futures=True)
+
+
 def chunk_points(
     project_id: str,
     job_id: str,
-    chunks: Iterable[Chunk],
+    chunks: Sequence[Chunk],
     vectors: Iterable[Sequence[float] | np.ndarray | None],
     extra: Mapping[str, Any],
 ) -> Iterator[VectorPoint]:
     """A point per chunk, made as it is read: its dense vector if it has one (`vectors` holds one
     per chunk, None for a sparse-only one), BM25 over its whole text, and the chunk with `extra`
     as payload."""
-    for chunk, vector in zip(chunks, vectors, strict=True):
+    for chunk, vector, sparse in zip(chunks, vectors, sparse_vectors(chunks), strict=True):
         yield VectorPoint(
             id=point_id(project_id, job_id, chunk.chunk_id),
             vector=vector,
-            sparse=encode_document(chunk.text, chunk.terms),
+            sparse=sparse,
             payload={**chunk.model_dump(mode="json"), "project_id": project_id, "job_id": job_id, **extra},
         )
 

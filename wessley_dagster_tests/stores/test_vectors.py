@@ -1,13 +1,18 @@
+import multiprocessing
 from pathlib import Path
 
 import pytest
 
+from wessley_dagster.domain.chunking import build_chunks
 from wessley_dagster.domain.sparse import encode_document, encode_query
 from wessley_dagster.search import SEARCH_TUNINGS, semantic_search, similar_components
 from wessley_dagster.search.similarity import UnknownComponent
+from wessley_dagster.stores import vectors
 from wessley_dagster.stores.qdrant_edge import EdgeVectorStore
 from wessley_dagster.stores.qdrant_server import QdrantServerVectorStore
-from wessley_dagster.stores.vectors import Focus, VectorPoint, VectorQuery, point_id
+from wessley_dagster.stores.vectors import Focus, VectorPoint, VectorQuery, point_id, sparse_vectors
+from wessley_dagster_tests.conftest import SPEEDUINO
+from wessley_dagster_tests.domain.test_chunking import load
 
 
 @pytest.fixture(params=["edge", "qdrant-local"])
@@ -30,6 +35,29 @@ def points(project: str, job: str, n: int, chunk_type: str = "text") -> list[Vec
         )
         for i in range(n)
     ]
+
+
+def test_a_large_jobs_sparse_vectors_encoded_aside_equal_those_encoded_here(monkeypatch):
+    chunks = build_chunks(load(SPEEDUINO))
+    here = list(sparse_vectors(chunks))
+    assert here == [encode_document(c.text, c.terms) for c in chunks] and len(chunks) > 20
+    monkeypatch.setattr(vectors, "ASIDE_FROM_CHUNKS", 1)
+    monkeypatch.setattr(vectors, "SPARSE_BLOCK", 7)  # several blocks, the last one short
+    before = set(multiprocessing.active_children())
+    aside = sparse_vectors(chunks)
+    assert next(aside) == here[0] and len(set(multiprocessing.active_children()) - before) == 1  # the helper
+    assert [here[0], *aside] == here
+    assert set(multiprocessing.active_children()) <= before
+
+
+def test_a_write_that_stops_half_way_leaves_no_helper_behind(monkeypatch):
+    monkeypatch.setattr(vectors, "ASIDE_FROM_CHUNKS", 1)
+    monkeypatch.setattr(vectors, "SPARSE_BLOCK", 3)
+    before = set(multiprocessing.active_children())
+    aside = sparse_vectors(build_chunks(load(SPEEDUINO)))
+    next(aside)
+    aside.close()  # as when the store's write fails with blocks still queued
+    assert set(multiprocessing.active_children()) <= before
 
 
 def test_replace_job_is_idempotent_and_drops_stale_points(store):
