@@ -21,7 +21,7 @@ class Float32Rows:
             file.close()
             raise ValueError(f"{name}: {size} bytes, expected float32 rows of shape {list(shape)}")
         self.shape, self.name, self._file = shape, name, file
-        self._close = weakref.finalize(self, file.close)
+        weakref.finalize(self, file.close)
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -46,6 +46,3 @@ class Float32Rows:
         if len(data) != 4 * dimension * count:  # the file changed under us since it was opened
             raise ValueError(f"{self.name}: rows {start}-{start + count} are cut short")
         return np.frombuffer(data, dtype="<f4").reshape(count, dimension)
-
-    def close(self) -> None:
-        self._close()
