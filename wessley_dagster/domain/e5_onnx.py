@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from wessley_dagster.domain.unit_rows import unit_rows
+
 QK = 32  # weights per Q4_0 block
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
 META = "\u2581"  # SentencePiece's metaspace
@@ -288,5 +290,4 @@ class E5Onnx:
             hidden = request.infer({"x": self._inputs([sequences[i] for i in batch])})["y"]
             for i, mean in zip(batch, hidden.mean(axis=1), strict=True):
                 sums[owners[i]] += mean * max(len(sequences[i]) - 2, 1)  # windows weigh by their tokens
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        return (sums / np.where(norms > 0, norms, 1)).astype(np.float32)
+        return unit_rows(sums)
