@@ -316,8 +316,10 @@ class GraphStore:
         # writes it and rewrites it grown (a quarter of ArcadeDB's first load). Only the
         # contract's names may enter a query's text: a node with an extra field is written by SET.
         contract = set(CONTRACT_PROPERTIES[label])
-        named = [row for row in rows if row["props"].keys() <= contract]
-        extra = [row for row in rows if not row["props"].keys() <= contract]
+        named: Rows = []
+        extra: Rows = []
+        for row in rows:
+            (named if row["props"].keys() <= contract else extra).append(row)
         for part, properties in ((named, CONTRACT_PROPERTIES[label]), (extra, ())):
             query = self._node_query(payload, label, "CREATE", properties)
             self._write_batches(query, part, batch_size, prepare, self._writers(create), load_id=load_id)
